@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds with AddressSanitizer and UndefinedBehaviorSanitizer, and runs
+# every test through ctest. The exit status is the test result.
+# SLUICE_TEST_BUILD_TYPE=Debug|Release picks another build type.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_type=${SLUICE_TEST_BUILD_TYPE:-Asan}
+
+"$root/scripts/install-deps.sh"
+"$root/scripts/build.sh" "$build_type" test
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$root/build/test" --output-on-failure -j "$(nproc)" --timeout 600
