@@ -1,0 +1,72 @@
+// Building one record batch v2 from records: encodes each record as it is appended, then
+// compresses, writes the header and the CRC in build().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "proto/batch_reader.h"
+#include "proto/compression.h"
+#include "proto/record_batch.h"
+#include "proto/result.h"
+
+namespace sluice::proto {
+
+struct batch_options {
+  codec compression = codec::none;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t partition_leader_epoch = -1;
+  timestamp_type ts_type = timestamp_type::create_time;
+};
+
+using bytes_view = std::span<const std::byte>;
+
+class batch_builder {
+ public:
+  explicit batch_builder(batch_options options = {}) : options_(options) {}
+
+  // Appends a record whose offset is the next one (offsetDelta = records appended so far).
+  // `timestamp` is absolute milliseconds; nullopt key or value encodes null.
+  void append(int64_t timestamp, std::optional<bytes_view> key, std::optional<bytes_view> value,
+              std::span<const header_view> headers = {});
+
+  // Appends a record with an explicit offsetDelta, for rewriting a batch with gaps (compaction).
+  // REQUIRES: offset_delta is greater than that of every record appended before.
+  void append_at(int32_t offset_delta, int64_t timestamp, std::optional<bytes_view> key,
+                 std::optional<bytes_view> value, std::span<const header_view> headers = {});
+
+  // Keeps lastOffsetDelta at `delta` even if the last record kept has a smaller one, so a
+  // compacted batch still covers the offsets the original covered.
+  // REQUIRES: delta >= the offsetDelta of the last record appended.
+  void set_last_offset_delta(int32_t delta) { last_offset_delta_ = delta; }
+
+  [[nodiscard]] int32_t record_count() const noexcept { return count_; }
+  [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+  // Bytes of the encoded records so far, before compression, plus the batch header.
+  [[nodiscard]] size_t size_estimate() const noexcept {
+    return batch_layout::header_size + records_.size();
+  }
+
+  // Returns the finished batch with `base` as its baseOffset (brokers overwrite it on append).
+  // REQUIRES: !empty().
+  [[nodiscard]] result<std::vector<std::byte>> build(offset base = offset{0}) const;
+
+  // Starts over with no records, keeping the options.
+  void clear() noexcept;
+
+ private:
+  batch_options options_;
+  std::vector<std::byte> records_;
+  int32_t count_ = 0;
+  int32_t last_delta_ = -1;
+  std::optional<int32_t> last_offset_delta_;
+  int64_t base_timestamp_ = 0;
+  int64_t max_timestamp_ = INT64_MIN;
+};
+
+}  // namespace sluice::proto

@@ -1,0 +1,20 @@
+// CRC-32C (Castagnoli), the checksum of record batch v2. Uses the SSE4.2 crc32 instruction when
+// the CPU has it, and a slicing-by-8 table otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace sluice::proto {
+
+// Returns the CRC-32C of `data` continued from `crc` (the CRC of everything before it; 0 to
+// start). crc32c(b, crc32c(a)) == crc32c(a ++ b).
+[[nodiscard]] uint32_t crc32c(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
+
+// The two implementations behind crc32c(), exposed so that tests can compare them.
+[[nodiscard]] uint32_t crc32c_table(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
+[[nodiscard]] uint32_t crc32c_sse42(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
+[[nodiscard]] bool crc32c_has_sse42() noexcept;
+
+}  // namespace sluice::proto

@@ -1,0 +1,160 @@
+#include "proto/batch_builder.h"
+
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "proto/batch_reader.h"
+#include "support/bytes.h"
+
+using namespace sluice;
+using proto::codec;
+
+namespace {
+
+struct sample {
+  int64_t timestamp;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+};
+
+std::optional<proto::bytes_view> view(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return test::as_bytes(*s);
+}
+
+std::vector<sample> samples(std::mt19937_64& rng, int n) {
+  std::vector<sample> out;
+  for (int i = 0; i < n; ++i) {
+    sample s;
+    s.timestamp = 1'700'000'000'000 + static_cast<int64_t>(rng() % 100000) - 50000;
+    if (i % 3 != 0) s.key = "key-" + std::to_string(i % 17);
+    if (i % 5 != 0) s.value = test::compressible_text(rng, rng() % 300);
+    if (i % 4 == 0) s.headers = {{"trace", "abc"}, {"empty", std::nullopt}};
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::byte> build(const std::vector<sample>& in, proto::batch_options opts) {
+  proto::batch_builder b(opts);
+  for (const auto& s : in) {
+    std::vector<proto::header_view> hs;
+    for (const auto& [k, v] : s.headers)
+      hs.push_back({k, view(v)});
+    b.append(s.timestamp, view(s.key), view(s.value), hs);
+  }
+  auto batch = b.build(offset{1000});
+  REQUIRE(batch);
+  return std::move(batch).value();
+}
+
+}  // namespace
+
+TEST_CASE("batches round trip through every codec", "[proto][batch]") {
+  std::mt19937_64 rng(3);
+  auto in = samples(rng, 200);
+  for (uint8_t id = 0; id <= proto::max_codec_id; ++id) {
+    auto c = static_cast<codec>(id);
+    INFO(proto::codec_name(c));
+    auto bytes =
+        build(in, {.compression = c, .producer_id = 42, .producer_epoch = 3, .base_sequence = 7});
+    proto::batch_iterator batches(bytes);
+    auto first = batches.next();
+    REQUIRE(first);
+    REQUIRE(first.value());
+    const auto& h = first.value()->header;
+    CHECK(h.base_offset == offset{1000});
+    CHECK(h.record_count == 200);
+    CHECK(h.last_offset_delta == 199);
+    CHECK(h.compression() == c);
+    CHECK(h.producer_id == 42);
+    CHECK(h.producer_epoch == 3);
+    CHECK(h.base_sequence == 7);
+    CHECK(h.base_timestamp == in.front().timestamp);
+    int64_t max_ts = INT64_MIN;
+    for (const auto& s : in)
+      max_ts = std::max(max_ts, s.timestamp);
+    CHECK(h.max_timestamp == max_ts);
+
+    auto records = proto::record_iterator::open(*first.value());
+    REQUIRE(records);
+    for (size_t i = 0; i < in.size(); ++i) {
+      auto r = records.value().next();
+      REQUIRE(r);
+      REQUIRE(r.value());
+      const auto& rec = *r.value();
+      CHECK(rec.record_offset == offset{1000 + static_cast<int64_t>(i)});
+      CHECK(rec.timestamp == in[i].timestamp);
+      CHECK(rec.key.has_value() == in[i].key.has_value());
+      if (rec.key) CHECK(test::to_string(*rec.key) == *in[i].key);
+      CHECK(rec.value.has_value() == in[i].value.has_value());
+      if (rec.value) CHECK(test::to_string(*rec.value) == *in[i].value);
+      auto hs = rec.headers();
+      REQUIRE(hs.size() == in[i].headers.size());
+      for (size_t k = 0; k < hs.size(); ++k) {
+        CHECK(hs[k].key == in[i].headers[k].first);
+        CHECK(hs[k].value.has_value() == in[i].headers[k].second.has_value());
+      }
+    }
+    auto end = records.value().next();
+    REQUIRE(end);
+    CHECK_FALSE(end.value());
+    auto none = batches.next();
+    REQUIRE(none);
+    CHECK_FALSE(none.value());
+  }
+}
+
+TEST_CASE("uncompressed keys and values are views into the input", "[proto][batch]") {
+  proto::batch_builder b;
+  b.append(1, test::as_bytes("k"), test::as_bytes("value"));
+  auto bytes = b.build().value();
+  proto::batch_iterator it(bytes);
+  auto batch = *it.next().value();
+  auto records = proto::record_iterator::open(batch).value();
+  auto rec = *records.next().value();
+  CHECK(rec.value->data() >= bytes.data());
+  CHECK(rec.value->data() < bytes.data() + bytes.size());
+}
+
+TEST_CASE("setting the base offset keeps the CRC valid", "[proto][batch]") {
+  proto::batch_builder b;
+  b.append(5, std::nullopt, test::as_bytes("v"));
+  auto bytes = b.build().value();
+  proto::set_base_offset(bytes, offset{123456789});
+  auto h = proto::validate_batch(bytes);
+  REQUIRE(h);
+  CHECK(h.value().base_offset == offset{123456789});
+}
+
+TEST_CASE("log-append time stamps every record with the batch time", "[proto][batch]") {
+  proto::batch_builder b({.compression = codec::lz4});
+  b.append(100, std::nullopt, test::as_bytes("a"));
+  b.append(200, std::nullopt, test::as_bytes("b"));
+  auto bytes = b.build().value();
+  proto::stamp_log_append_time(bytes, 999);
+  auto h = proto::validate_batch(bytes);
+  REQUIRE(h);
+  CHECK(h.value().ts_type() == proto::timestamp_type::log_append_time);
+  CHECK(h.value().max_timestamp == 999);
+  auto records = proto::record_iterator::open({h.value(), bytes}).value();
+  CHECK(records.next().value()->timestamp == 999);
+  CHECK(records.next().value()->timestamp == 999);
+}
+
+TEST_CASE("a rewritten batch keeps offset gaps and its last offset delta", "[proto][batch]") {
+  proto::batch_builder b;
+  b.append_at(2, 10, test::as_bytes("k2"), test::as_bytes("v2"));
+  b.append_at(5, 11, test::as_bytes("k5"), std::nullopt);
+  b.set_last_offset_delta(9);
+  auto bytes = b.build(offset{50}).value();
+  auto h = proto::validate_batch(bytes).value();
+  CHECK(h.last_offset() == offset{59});
+  CHECK(h.record_count == 2);
+  auto records = proto::record_iterator::open({h, bytes}).value();
+  CHECK(records.next().value()->record_offset == offset{52});
+  auto second = *records.next().value();
+  CHECK(second.record_offset == offset{55});
+  CHECK_FALSE(second.value.has_value());
+}

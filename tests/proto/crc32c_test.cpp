@@ -1,0 +1,37 @@
+#include "proto/crc32c.h"
+
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "support/bytes.h"
+
+using namespace sluice;
+
+TEST_CASE("crc32c matches the standard check value", "[proto][crc32c]") {
+  CHECK(proto::crc32c(test::as_bytes("123456789")) == 0xE3069283u);
+  CHECK(proto::crc32c_table(test::as_bytes("123456789")) == 0xE3069283u);
+  CHECK(proto::crc32c(test::as_bytes("")) == 0u);
+}
+
+TEST_CASE("crc32c of 32 zero bytes matches RFC 3720", "[proto][crc32c]") {
+  std::vector<std::byte> zeros(32);
+  CHECK(proto::crc32c(zeros) == 0x8A9136AAu);
+}
+
+TEST_CASE("crc32c hardware and table implementations agree", "[proto][crc32c]") {
+  std::mt19937_64 rng(7);
+  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 1000, 4099}) {
+    auto data = test::random_bytes(rng, n);
+    CHECK(proto::crc32c_sse42(data) == proto::crc32c_table(data));
+  }
+}
+
+TEST_CASE("crc32c can be continued across pieces", "[proto][crc32c]") {
+  std::mt19937_64 rng(8);
+  auto data = test::random_bytes(rng, 1000);
+  std::span<const std::byte> all(data);
+  uint32_t whole = proto::crc32c(all);
+  for (size_t cut : {0, 1, 13, 500, 999, 1000}) {
+    CHECK(proto::crc32c(all.subspan(cut), proto::crc32c(all.first(cut))) == whole);
+  }
+}
