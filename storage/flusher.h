@@ -1,0 +1,69 @@
+// Group commit: a thread that fsyncs partitions with appends waiting on them. Every append that
+// arrives while an fsync runs is covered by the next one, so many appends share one fdatasync.
+// Under flush policy `interval` it also flushes every dirty partition once per interval.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "proto/result.h"
+#include "proto/types.h"
+#include "storage/flush_policy.h"
+
+namespace sluice::storage {
+
+class partition_log;
+
+class flusher {
+ public:
+  using done_fn = std::function<void(const result<void>&)>;
+
+  flusher(flush_policy policy, std::chrono::milliseconds interval);
+  ~flusher();
+  flusher(const flusher&) = delete;
+  flusher& operator=(const flusher&) = delete;
+
+  // Calls `done` once every offset below `end` of `log` is durable, or with the error that stops
+  // it from becoming durable. `done` runs on the flusher thread (or inline if already durable)
+  // and must not block.
+  void when_durable(std::shared_ptr<partition_log> log, offset end, done_fn done);
+
+  // Marks `log` as having unsynced appends. Under `always` it is flushed at once; under
+  // `interval` at the next tick; under `os` only when someone waits on it. `urgent` flushes it
+  // at once under every policy (a rolled segment waits to be sealed).
+  void schedule(std::shared_ptr<partition_log> log, bool urgent = false);
+
+  // Flushes what is pending, completes every waiter, and stops the thread.
+  void stop();
+
+ private:
+  struct waiter {
+    offset end;
+    done_fn done;
+  };
+  struct pending {
+    std::shared_ptr<partition_log> log;
+    std::vector<waiter> waiters;
+    bool urgent = false;  // someone waits, or the policy is `always`
+  };
+
+  void run();
+  // Flushes each log once and completes the waiters it satisfies or fails.
+  void flush_all(std::map<partition_log*, pending>& batch);
+
+  const flush_policy policy_;
+  const std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<partition_log*, pending> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,518 @@
+#include "storage/partition_log.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "proto/errc.h"
+#include "storage/errc.h"
+#include "storage/flusher.h"
+#include "storage/retention.h"
+
+namespace sluice::storage {
+namespace {
+
+// "00000000000000000042.log" -> 42; nullopt for any other name.
+std::optional<offset> parse_segment_name(const std::string& name) {
+  constexpr size_t digits = 20;
+  if (name.size() != digits + 4 || name.substr(digits) != ".log") return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + digits, value);
+  if (ec != std::errc() || end != name.data() + digits || value < 0) return std::nullopt;
+  return offset{value};
+}
+
+// The persisted recovery point, or 0 (check everything) when it is missing or unreadable.
+offset read_recovery_point(filesystem& fs, const fs::path& dir) {
+  auto bytes = read_whole_file(fs, dir / recovery_point_file);
+  if (!bytes) return offset{0};
+  std::string_view text(reinterpret_cast<const char*>(bytes.value().data()), bytes.value().size());
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value < 0) return offset{0};
+  return offset{value};
+}
+
+result<void> remove_segment_files(filesystem& fs, const fs::path& dir, offset base) {
+  for (const char* extension : {".log", ".index", ".timeindex"}) {
+    SLUICE_TRY(fs.remove(dir / segment::file_name(base, extension)));
+  }
+  return success();
+}
+
+}  // namespace
+
+int64_t system_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+partition_log::partition_log(filesystem& fs, fs::path dir, std::string topic, partition_id id,
+                             partition_options options)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      topic_(std::move(topic)),
+      id_(id),
+      options_(std::move(options)) {}
+
+error partition_log::describe(errc code, const std::string& what) const {
+  return make_error(code, topic_ + "-" + std::to_string(id_.value) + ": " + what);
+}
+
+error partition_log::annotate(error e) const {
+  e.message = topic_ + "-" + std::to_string(id_.value) + ": " + e.message;
+  return e;
+}
+
+result<std::shared_ptr<partition_log>> partition_log::open(filesystem& fs, fs::path dir,
+                                                           std::string topic, partition_id id,
+                                                           partition_options options, bool clean,
+                                                           recovery_stats* stats) {
+  SLUICE_TRY(fs.create_directories(dir));
+  SLUICE_TRY(names, fs.list(dir));
+  std::vector<offset> bases;
+  for (const auto& name : names) {
+    if (auto base = parse_segment_name(name)) {
+      bases.push_back(*base);
+    } else if (name.ends_with(".tmp") || name == compaction_staging_dir) {
+      SLUICE_TRY(fs.remove_all(dir / name));
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+
+  std::shared_ptr<partition_log> log(
+      new partition_log(fs, dir, std::move(topic), id, std::move(options)));
+  const auto interval = static_cast<uint32_t>(log->options_.config.index_interval_bytes);
+  const offset recovery_point = read_recovery_point(fs, dir);
+  log->recovery_point_ = recovery_point;
+  if (bases.empty()) {
+    SLUICE_TRY(seg, segment::create(fs, dir, offset{0}, interval));
+    SLUICE_TRY(fs.sync_directory(dir));
+    log->segments_.push_back(std::move(seg));
+  }
+  for (size_t i = 0; i < bases.size(); ++i) {
+    // Segments below the recovery point were sealed (synced) before it was written.
+    const bool last = i + 1 == bases.size();
+    const bool check = !clean && (bases[i] >= recovery_point || last);
+    auto mode = check ? segment::open_mode::recover : segment::open_mode::trust;
+    SLUICE_TRY(seg, segment::open(fs, dir, bases[i], interval, mode, stats));
+    log->segments_.push_back(std::move(seg));
+    if (!check || last) continue;
+    SLUICE_TRY(next, log->segments_.back()->next_offset());
+    if (next != bases[i + 1]) {
+      // Cut short: what followed it is past a gap and cannot be trusted.
+      spdlog::warn(
+          "{}-{}: recovery ended segment {} at offset {}; dropping the {} segments after it",
+          log->topic_, id.value, bases[i].value, next.value, bases.size() - i - 1);
+      for (size_t j = i + 1; j < bases.size(); ++j) {
+        SLUICE_TRY(remove_segment_files(fs, dir, bases[j]));
+      }
+      SLUICE_TRY(fs.sync_directory(dir));
+      break;
+    }
+  }
+  if (!clean) {
+    for (auto& seg : log->segments_) {
+      if (seg.get() == &log->active()) continue;
+      SLUICE_TRY(seg->seal());
+    }
+    SLUICE_TRY(log->active().sync());
+  }
+  segment& active = log->active();
+  SLUICE_TRY(end, active.next_offset());
+  log->log_end_ = end;
+  log->visible_ = log->durable_ = {end, active.base_offset(), active.size()};
+  if (!clean && active.base_offset() != recovery_point) {
+    std::lock_guard flushing(log->flush_mutex_);
+    SLUICE_TRY(log->store_recovery_point(active.base_offset()));
+  }
+  return log;
+}
+
+partition_log::log_position partition_log::end_position() const {
+  const segment& a = *segments_.back();
+  return {log_end_, a.base_offset(), a.size()};
+}
+
+uint64_t partition_log::visible_bytes(const segment& s) const {
+  if (s.base_offset() < visible_.segment_base) return s.size();
+  return s.base_offset() == visible_.segment_base ? visible_.pos : 0;
+}
+
+result<append_info> partition_log::append(std::span<std::byte> batch) {
+  auto checked = proto::validate_batch(batch);
+  if (!checked) return describe(errc::corrupt_batch, checked.error().message);
+  proto::batch_header h = checked.value();
+  if (h.record_count < 1 || h.record_count != h.last_offset_delta + 1) {
+    return describe(errc::corrupt_batch,
+                    "batch has recordCount " + std::to_string(h.record_count) +
+                        " and lastOffsetDelta " + std::to_string(h.last_offset_delta) +
+                        "; a producer batch has recordCount = lastOffsetDelta + 1 >= 1");
+  }
+  if (h.is_control()) {
+    return describe(errc::corrupt_batch, "control batches (transactions) are not supported");
+  }
+  const int64_t now = options_.clock();
+  append_info info;
+  bool rolled = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return describe(errc::closed, "the log is closed");
+    if (failed_) return describe(errc::log_failed, failed_->message);
+    if (batch.size() > static_cast<size_t>(options_.config.max_message_bytes)) {
+      return describe(errc::batch_too_large, "batch of " + std::to_string(batch.size()) +
+                                                 " bytes is over max.message.bytes=" +
+                                                 std::to_string(options_.config.max_message_bytes));
+    }
+    SLUICE_TRY(did_roll, maybe_roll(batch.size(), h.last_offset_delta, now));
+    rolled = did_roll;
+    h.base_offset = log_end_;
+    h.partition_leader_epoch = leader_epoch;
+    proto::set_base_offset(batch, log_end_);
+    proto::set_partition_leader_epoch(batch, leader_epoch);
+    if (options_.config.timestamp_type == proto::timestamp_type::log_append_time) {
+      proto::stamp_log_append_time(batch, now);
+      h.max_timestamp = now;
+      info.log_append_time = now;
+    }
+    auto written = active().append(batch, h, now);
+    if (!written) {
+      if (written.error().code == errc::log_failed) failed_ = written.error();
+      return annotate(written.error());
+    }
+    info.base = log_end_;
+    info.last = h.last_offset();
+    log_end_ = h.next_offset();
+    if (options_.policy != flush_policy::always) visible_ = end_position();
+  }
+  if (options_.flusher != nullptr && (rolled || options_.policy != flush_policy::os)) {
+    options_.flusher->schedule(shared_from_this(), rolled);
+  }
+  if (options_.policy != flush_policy::always) notify_high_watermark();
+  return info;
+}
+
+result<bool> partition_log::maybe_roll(uint64_t batch_bytes, int32_t last_offset_delta,
+                                       int64_t now_ms) {
+  segment& seg = active();
+  if (seg.empty()) return false;
+  SLUICE_TRY(started, seg.rolling_time(now_ms));
+  bool full = seg.size() + batch_bytes > static_cast<uint64_t>(options_.config.segment_bytes);
+  bool old = started != no_timestamp && now_ms - started >= options_.config.segment_ms;
+  bool offsets_overflow = (log_end_ + last_offset_delta) - seg.base_offset() > int64_t{INT32_MAX};
+  if (!full && !old && !offsets_overflow) return false;
+  SLUICE_TRY(roll(options_.flusher == nullptr));
+  return true;
+}
+
+result<void> partition_log::roll(bool seal_now) {
+  segment& old = active();
+  old.finish();
+  if (seal_now) {
+    auto sealed = old.seal();
+    if (!sealed) return discard_undurable(sealed.error());
+  }
+  SLUICE_TRY(seg, segment::create(fs_, dir_, log_end_,
+                                  static_cast<uint32_t>(options_.config.index_interval_bytes)));
+  SLUICE_TRY(fs_.sync_directory(dir_));
+  segments_.push_back(std::move(seg));
+  const log_position start{log_end_, log_end_, 0};
+  if (visible_.at == log_end_) visible_ = start;
+  if (durable_.at == log_end_ && old.sealed()) durable_ = start;
+  return success();
+}
+
+error partition_log::discard_undurable(const error& cause) {
+  std::string what = "fsync failed (" + cause.message + ")";
+  if (durable_.segment_base != active().base_offset()) {
+    failed_ = make_error(errc::log_failed, what +
+                                               " with unsynced data in an earlier segment; "
+                                               "restart the broker to recover this partition");
+    return describe(errc::log_failed, failed_->message);
+  }
+  ++truncations_;
+  auto cut = active().truncate(durable_.pos, durable_.at);
+  if (!cut) {
+    failed_ = make_error(errc::log_failed, what + " and cutting back to the durable end failed (" +
+                                               cut.error().message +
+                                               "); restart the broker to recover this partition");
+    return describe(errc::log_failed, failed_->message);
+  }
+  what += "; offsets " + std::to_string(durable_.at.value) + " to " +
+          std::to_string(log_end_.value - 1) + " were discarded and never acknowledged";
+  log_end_ = durable_.at;
+  if (visible_.at > durable_.at) visible_ = durable_;
+  return describe(errc::io_error, what);
+}
+
+result<void> partition_log::store_recovery_point(offset base) {
+  std::string text = std::to_string(base.value) + "\n";
+  SLUICE_TRY(write_file_atomically(
+      fs_, dir_ / recovery_point_file,
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size())));
+  std::lock_guard lock(mutex_);
+  recovery_point_ = base;
+  return success();
+}
+
+result<void> partition_log::checkpoint() {
+  std::lock_guard flushing(flush_mutex_);
+  offset point;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return success();
+    point = active().base_offset();
+    for (const auto& seg : segments_) {
+      if (!seg->sealed()) {
+        point = seg->base_offset();
+        break;
+      }
+    }
+    if (point == recovery_point_) return success();
+  }
+  return store_recovery_point(point);
+}
+
+result<void> partition_log::flush() {
+  std::lock_guard flushing(flush_mutex_);
+  std::vector<std::shared_ptr<segment>> unsealed;
+  std::shared_ptr<file> log;
+  log_position target;
+  uint64_t truncations = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return success();
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+      if (!segments_[i]->sealed()) unsealed.push_back(segments_[i]);
+    }
+    if (unsealed.empty() && durable_.at >= log_end_) return success();
+    log = active().log_file();
+    target = end_position();
+    truncations = truncations_;
+  }
+  // Rolled segments take no appends, so they are sealed without the lock.
+  for (const auto& seg : unsealed) {
+    auto sealed = seg->seal();
+    if (!sealed) {
+      std::lock_guard lock(mutex_);
+      failed_ = make_error(errc::log_failed, "sealing a rolled segment failed (" +
+                                                 sealed.error().message +
+                                                 "); restart the broker to recover this partition");
+      return describe(errc::log_failed, failed_->message);
+    }
+  }
+  if (!unsealed.empty()) {
+    // Conservative if it fails: recovery then checks more segments than it needs to.
+    auto stored = store_recovery_point(target.segment_base);
+    if (!stored) spdlog::warn("{}-{}: {}", topic_, id_.value, stored.error().message);
+  }
+  auto synced = log->sync();
+  bool hw_moved = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!synced) {
+      if (truncations == truncations_ && target.segment_base == active().base_offset()) {
+        return discard_undurable(synced.error());
+      }
+      failed_ = make_error(errc::log_failed, "fsync failed while the segment rolled (" +
+                                                 synced.error().message +
+                                                 "); restart the broker to recover");
+      return describe(errc::log_failed, failed_->message);
+    }
+    if (truncations == truncations_ && target.at > durable_.at) {
+      durable_ = target;
+      if (options_.policy == flush_policy::always && target.at > visible_.at) {
+        visible_ = target;
+        hw_moved = true;
+      }
+    }
+  }
+  if (hw_moved) notify_high_watermark();
+  return success();
+}
+
+result<read_result> partition_log::read(offset from, uint64_t max_bytes) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return describe(errc::closed, "the log is closed");
+  read_result out;
+  out.high_watermark = visible_.at;
+  out.log_start = segments_.front()->base_offset();
+  if (from < out.log_start || from > visible_.at) {
+    return describe(errc::offset_out_of_range, "offset " + std::to_string(from.value) +
+                                                   " is outside [" +
+                                                   std::to_string(out.log_start.value) + ", " +
+                                                   std::to_string(visible_.at.value) + "]");
+  }
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
+                             [](offset o, const auto& s) { return o < s->base_offset(); });
+  for (--it; it != segments_.end() && from < visible_.at; ++it) {
+    SLUICE_TRY(range, (*it)->read(from, max_bytes, visible_bytes(**it)));
+    if (range) {
+      out.bytes = range->length;
+      out.ranges.push_back(std::move(*range));
+      break;
+    }
+    if (std::next(it) != segments_.end()) from = std::max(from, (*std::next(it))->base_offset());
+  }
+  return out;
+}
+
+result<std::optional<offset>> partition_log::offset_for_timestamp(int64_t ts) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return describe(errc::closed, "the log is closed");
+  for (const auto& seg : segments_) {
+    if (seg->max_timestamp() < ts) continue;
+    SLUICE_TRY(found, seg->offset_for_timestamp(ts, visible_bytes(*seg), options_.limits));
+    if (found) return found;
+  }
+  return std::optional<offset>{};
+}
+
+offset partition_log::log_start() const {
+  std::lock_guard lock(mutex_);
+  return segments_.front()->base_offset();
+}
+
+offset partition_log::log_end() const {
+  std::lock_guard lock(mutex_);
+  return log_end_;
+}
+
+offset partition_log::high_watermark() const {
+  std::lock_guard lock(mutex_);
+  return visible_.at;
+}
+
+offset partition_log::durable_end() const {
+  std::lock_guard lock(mutex_);
+  return durable_.at;
+}
+
+uint64_t partition_log::size_bytes() const {
+  std::lock_guard lock(mutex_);
+  uint64_t total = 0;
+  for (const auto& s : segments_)
+    total += s->size();
+  return total;
+}
+
+size_t partition_log::segment_count() const {
+  std::lock_guard lock(mutex_);
+  return segments_.size();
+}
+
+log_config partition_log::config() const {
+  std::lock_guard lock(mutex_);
+  return options_.config;
+}
+
+void partition_log::set_config(const log_config& config) {
+  std::lock_guard lock(mutex_);
+  options_.config = config;
+}
+
+result<size_t> partition_log::enforce_retention(int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  if (closed_ || failed_) return size_t{0};
+  std::vector<segment_summary> summaries;
+  for (const auto& s : segments_)
+    summaries.push_back({s->size(), s->max_timestamp()});
+  size_t expired = expired_segments(summaries, options_.config, now_ms);
+  if (expired == segments_.size()) {
+    SLUICE_TRY(roll(true));
+  }
+  for (size_t i = 0; i < expired; ++i) {
+    // Sealed first, so that the flusher, if it is sealing it too, finishes before the files go.
+    SLUICE_TRY(segments_[i]->seal());
+    SLUICE_TRY(segments_[i]->remove());
+  }
+  if (expired == 0) return size_t{0};
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(expired));
+  SLUICE_TRY(fs_.sync_directory(dir_));
+  return expired;
+}
+
+std::vector<segment_snapshot> partition_log::inactive_segments() const {
+  std::lock_guard lock(mutex_);
+  std::vector<segment_snapshot> out;
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    const auto& s = *segments_[i];
+    // Recovery checks segments from the recovery point on with the rules of unwritten ones,
+    // which compacted segments would fail.
+    if (!s.sealed() || s.base_offset() >= recovery_point_) break;
+    out.push_back({s.base_offset(), s.log_file(), s.size(), s.max_timestamp()});
+  }
+  return out;
+}
+
+result<void> partition_log::replace_segment(offset base, std::unique_ptr<segment> cleaned,
+                                            const fs::path& staging_dir) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return describe(errc::closed, "the log is closed");
+  auto it = std::find_if(segments_.begin(), segments_.end(),
+                         [&](const auto& s) { return s->base_offset() == base; });
+  if (it == segments_.end() || std::next(it) == segments_.end()) {
+    return describe(errc::log_failed, "segment " + std::to_string(base.value) +
+                                          " is gone or active; compaction result dropped");
+  }
+  // Each step leaves a log whose index files either match it or are missing (then rebuilt).
+  SLUICE_TRY(fs_.remove((*it)->path(".index")));
+  SLUICE_TRY(fs_.remove((*it)->path(".timeindex")));
+  SLUICE_TRY(fs_.rename(staging_dir / segment::file_name(base, ".log"), (*it)->path(".log")));
+  SLUICE_TRY(fs_.rename(staging_dir / segment::file_name(base, ".index"), (*it)->path(".index")));
+  SLUICE_TRY(
+      fs_.rename(staging_dir / segment::file_name(base, ".timeindex"), (*it)->path(".timeindex")));
+  SLUICE_TRY(fs_.sync_directory(dir_));
+  cleaned->moved_to(dir_);
+  *it = std::move(cleaned);
+  return success();
+}
+
+void partition_log::set_high_watermark_listener(std::function<void()> listener) {
+  std::lock_guard lock(mutex_);
+  hw_listener_ = std::move(listener);
+}
+
+void partition_log::notify_high_watermark() {
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener = hw_listener_;
+  }
+  if (listener) listener();
+}
+
+result<void> partition_log::close() {
+  std::lock_guard flushing(flush_mutex_);
+  offset active_base;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return success();
+    closed_ = true;
+    if (failed_) return describe(errc::log_failed, failed_->message);
+    for (auto& seg : segments_) {
+      auto sealed = seg->seal();
+      if (!sealed) {
+        return seg == segments_.back() ? discard_undurable(sealed.error())
+                                       : annotate(sealed.error());
+      }
+    }
+    durable_ = end_position();
+    active_base = active().base_offset();
+    if (active_base == recovery_point_) return success();
+  }
+  return store_recovery_point(active_base);
+}
+
+result<void> partition_log::remove() {
+  {
+    std::lock_guard flushing(flush_mutex_);
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  return fs_.remove_all(dir_);
+}
+
+}  // namespace sluice::storage
