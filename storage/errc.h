@@ -21,10 +21,12 @@ enum class errc {
   invalid_topic_name,
   invalid_partitions,
   invalid_config,
-  log_failed,        // the partition refuses writes after an I/O error it could not undo
-  data_dir_locked,   // another process holds the data directory
-  corrupt_metadata,  // a topic metadata file cannot be parsed
-  closed,            // the log was closed or its topic deleted
+  log_failed,              // the partition refuses writes after an I/O error it could not undo
+  data_dir_locked,         // another process holds the data directory
+  corrupt_metadata,        // a topic metadata file cannot be parsed
+  closed,                  // the log was closed or its topic deleted
+  out_of_order_sequence,   // an idempotent producer skipped or reordered sequence numbers
+  invalid_producer_epoch,  // an idempotent producer older than one that already wrote
 };
 
 [[nodiscard]] const std::error_category& storage_category() noexcept;

@@ -4,8 +4,11 @@
 
 namespace sluice::storage {
 
-flusher::flusher(flush_policy policy, std::chrono::milliseconds interval)
-    : policy_(policy), interval_(interval), thread_([this] { run(); }) {}
+flusher::flusher(flush_policy policy, std::chrono::milliseconds interval, observer_fn on_flush)
+    : policy_(policy),
+      interval_(interval),
+      on_flush_(std::move(on_flush)),
+      thread_([this] { run(); }) {}
 
 flusher::~flusher() {
   stop();
@@ -92,7 +95,9 @@ void flusher::run() {
 
 void flusher::flush_all(std::map<partition_log*, pending>& batch) {
   for (auto& [_, p] : batch) {
+    const auto started = std::chrono::steady_clock::now();
     auto flushed = p.log->flush();
+    if (on_flush_) on_flush_(std::chrono::steady_clock::now() - started);
     offset durable = p.log->durable_end();
     for (auto& w : p.waiters) {
       if (durable >= w.end) {

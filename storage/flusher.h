@@ -24,7 +24,10 @@ class flusher {
  public:
   using done_fn = std::function<void(const result<void>&)>;
 
-  flusher(flush_policy policy, std::chrono::milliseconds interval);
+  using observer_fn = std::function<void(std::chrono::nanoseconds)>;
+
+  // `on_flush`, if set, is told how long each partition flush took (for metrics).
+  flusher(flush_policy policy, std::chrono::milliseconds interval, observer_fn on_flush = {});
   ~flusher();
   flusher(const flusher&) = delete;
   flusher& operator=(const flusher&) = delete;
@@ -59,6 +62,7 @@ class flusher {
 
   const flush_policy policy_;
   const std::chrono::milliseconds interval_;
+  const observer_fn on_flush_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::map<partition_log*, pending> pending_;

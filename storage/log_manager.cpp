@@ -51,8 +51,8 @@ result<std::unique_ptr<log_manager>> log_manager::open(log_manager_options optio
   SLUICE_TRY(mgr->lock_data_dir());
   SLUICE_TRY(clean, mgr->fs_.exists(dir / clean_marker));
   mgr->report_.clean = clean;
-  mgr->flusher_ =
-      std::make_unique<storage::flusher>(mgr->options_.policy, mgr->options_.flush_interval);
+  mgr->flusher_ = std::make_unique<storage::flusher>(
+      mgr->options_.policy, mgr->options_.flush_interval, mgr->options_.on_flush);
   SLUICE_TRY(mgr->load(clean));
   // From here on a crash is an unclean shutdown.
   SLUICE_TRY(mgr->fs_.remove(dir / clean_marker));
@@ -279,6 +279,7 @@ result<void> log_manager::run_maintenance(int64_t now_ms) {
   std::erase_if(compaction_marks_, [](const auto& kv) { return kv.second.log.expired(); });
   std::optional<error> first_error;
   for (const auto& log : logs) {
+    log->expire_producers(now_ms, options_.producer_id_expiration_ms);
     auto retained = log->enforce_retention(now_ms);
     result<void> step = retained ? compact_if_needed(log, now_ms) : result<void>(retained.error());
     if (!step && step.error().code != errc::closed) {

@@ -34,7 +34,10 @@ struct log_manager_options {
   // run_maintenance).
   std::chrono::milliseconds maintenance_interval{300'000};
   int32_t max_partitions = 10'000;  // per topic
-  filesystem* fs = nullptr;         // nullptr: the real filesystem
+  // Idempotent producers that have not written for this long are forgotten.
+  int64_t producer_id_expiration_ms = 86'400'000;
+  filesystem* fs = nullptr;       // nullptr: the real filesystem
+  flusher::observer_fn on_flush;  // told the duration of every partition flush
   clock_fn clock = system_clock_ms;
 };
 

@@ -9,6 +9,7 @@
 #include "proto/errc.h"
 #include "storage/errc.h"
 #include "storage/flusher.h"
+#include "storage/log_scanner.h"
 #include "storage/retention.h"
 
 namespace sluice::storage {
@@ -22,6 +23,27 @@ std::optional<offset> parse_segment_name(const std::string& name) {
   auto [end, ec] = std::from_chars(name.data(), name.data() + digits, value);
   if (ec != std::errc() || end != name.data() + digits || value < 0) return std::nullopt;
   return offset{value};
+}
+
+// "00000000000000000042.snapshot" -> 42; nullopt for any other name.
+std::optional<offset> parse_snapshot_name(const std::string& name) {
+  constexpr size_t digits = 20;
+  if (name.size() != digits + 9 || name.substr(digits) != ".snapshot") return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + digits, value);
+  if (ec != std::errc() || end != name.data() + digits || value < 0) return std::nullopt;
+  return offset{value};
+}
+
+// Snapshot offsets in `dir`, oldest first.
+result<std::vector<offset>> list_snapshots(filesystem& fs, const fs::path& dir) {
+  SLUICE_TRY(names, fs.list(dir));
+  std::vector<offset> out;
+  for (const auto& name : names) {
+    if (auto o = parse_snapshot_name(name)) out.push_back(*o);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // The persisted recovery point, or 0 (check everything) when it is missing or unreadable.
@@ -124,6 +146,7 @@ result<std::shared_ptr<partition_log>> partition_log::open(filesystem& fs, fs::p
   SLUICE_TRY(end, active.next_offset());
   log->log_end_ = end;
   log->visible_ = log->durable_ = {end, active.base_offset(), active.size()};
+  SLUICE_TRY(log->load_producers());
   if (!clean && active.base_offset() != recovery_point) {
     std::lock_guard flushing(log->flush_mutex_);
     SLUICE_TRY(log->store_recovery_point(active.base_offset()));
@@ -166,6 +189,22 @@ result<append_info> partition_log::append(std::span<std::byte> batch) {
                                                  " bytes is over max.message.bytes=" +
                                                  std::to_string(options_.config.max_message_bytes));
     }
+    auto verdict = producers_.check(h);
+    switch (verdict.kind) {
+      case producer_state::verdict::duplicate:
+        info.base = verdict.original.first_offset;
+        info.last = verdict.original.last_offset;
+        info.duplicate = true;
+        if (options_.config.timestamp_type == proto::timestamp_type::log_append_time) {
+          info.log_append_time = verdict.original.timestamp;
+        }
+        return info;
+      case producer_state::verdict::out_of_order:
+        return describe(errc::out_of_order_sequence, verdict.reason);
+      case producer_state::verdict::fenced:
+        return describe(errc::invalid_producer_epoch, verdict.reason);
+      case producer_state::verdict::append: break;
+    }
     SLUICE_TRY(did_roll, maybe_roll(batch.size(), h.last_offset_delta, now));
     rolled = did_roll;
     h.base_offset = log_end_;
@@ -185,6 +224,7 @@ result<append_info> partition_log::append(std::span<std::byte> batch) {
     info.base = log_end_;
     info.last = h.last_offset();
     log_end_ = h.next_offset();
+    producers_.record(h, now);
     if (options_.policy != flush_policy::always) visible_ = end_position();
   }
   if (options_.flusher != nullptr && (rolled || options_.policy != flush_policy::os)) {
@@ -218,6 +258,7 @@ result<void> partition_log::roll(bool seal_now) {
                                   static_cast<uint32_t>(options_.config.index_interval_bytes)));
   SLUICE_TRY(fs_.sync_directory(dir_));
   segments_.push_back(std::move(seg));
+  SLUICE_TRY(snapshot_producers());
   const log_position start{log_end_, log_end_, 0};
   if (visible_.at == log_end_) visible_ = start;
   if (durable_.at == log_end_ && old.sealed()) durable_ = start;
@@ -243,6 +284,7 @@ error partition_log::discard_undurable(const error& cause) {
   what += "; offsets " + std::to_string(durable_.at.value) + " to " +
           std::to_string(log_end_.value - 1) + " were discarded and never acknowledged";
   log_end_ = durable_.at;
+  producers_.truncate(log_end_);
   if (visible_.at > durable_.at) visible_ = durable_;
   return describe(errc::io_error, what);
 }
@@ -255,6 +297,61 @@ result<void> partition_log::store_recovery_point(offset base) {
   std::lock_guard lock(mutex_);
   recovery_point_ = base;
   return success();
+}
+
+result<void> partition_log::snapshot_producers() {
+  auto bytes = producers_.serialize();
+  SLUICE_TRY(f, fs_.open(dir_ / segment::file_name(log_end_, ".snapshot"), true));
+  SLUICE_TRY(f->truncate(0));
+  SLUICE_TRY(f->write_at(bytes, 0));
+  SLUICE_TRY(snapshots, list_snapshots(fs_, dir_));
+  for (size_t i = 0; i + 2 < snapshots.size(); ++i) {
+    SLUICE_TRY(fs_.remove(dir_ / segment::file_name(snapshots[i], ".snapshot")));
+  }
+  return success();
+}
+
+result<void> partition_log::load_producers() {
+  SLUICE_TRY(snapshots, list_snapshots(fs_, dir_));
+  offset from = segments_.front()->base_offset();
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    const fs::path path = dir_ / segment::file_name(*it, ".snapshot");
+    if (*it > log_end_) {
+      // Taken before a crash cut the log shorter.
+      SLUICE_TRY(fs_.remove(path));
+      continue;
+    }
+    auto bytes = read_whole_file(fs_, path);
+    auto state =
+        bytes ? producer_state::parse(bytes.value()) : result<producer_state>(bytes.error());
+    if (state) {
+      producers_ = std::move(state).value();
+      from = std::max(from, *it);
+      break;
+    }
+    spdlog::warn("{}-{}: ignoring {}: {}", topic_, id_.value, path.string(), state.error().message);
+  }
+  // Replay the batch headers after the snapshot.
+  const int64_t now = options_.clock();
+  for (const auto& seg : segments_) {
+    SLUICE_TRY(seg_end, seg->next_offset());
+    if (seg_end <= from) continue;
+    SLUICE_TRY(start, seg->locate(from, seg->size()));
+    if (!start) continue;
+    log_scanner scanner(*seg->log_file(), start->position, seg->size(), 64 << 10,
+                        {.max_batch_bytes = size_t{INT32_MAX} + 12});
+    while (true) {
+      SLUICE_TRY(loc, scanner.next_header());
+      if (!loc) break;
+      if (loc->header.base_offset >= from) producers_.record(loc->header, now);
+    }
+  }
+  return success();
+}
+
+void partition_log::expire_producers(int64_t now_ms, int64_t expiration_ms) {
+  std::lock_guard lock(mutex_);
+  producers_.expire(now_ms, expiration_ms);
 }
 
 result<void> partition_log::checkpoint() {
@@ -345,13 +442,15 @@ result<read_result> partition_log::read(offset from, uint64_t max_bytes) {
                                                    std::to_string(out.log_start.value) + ", " +
                                                    std::to_string(visible_.at.value) + "]");
   }
+  out.next_offset = from;
   auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
                              [](offset o, const auto& s) { return o < s->base_offset(); });
   for (--it; it != segments_.end() && from < visible_.at; ++it) {
-    SLUICE_TRY(range, (*it)->read(from, max_bytes, visible_bytes(**it)));
+    SLUICE_TRY(range, (*it)->read(from, max_bytes, visible_bytes(**it), visible_.at));
     if (range) {
-      out.bytes = range->length;
-      out.ranges.push_back(std::move(*range));
+      out.bytes = range->range.length;
+      out.next_offset = range->next;
+      out.ranges.push_back(std::move(range->range));
       break;
     }
     if (std::next(it) != segments_.end()) from = std::max(from, (*std::next(it))->base_offset());
@@ -500,6 +599,7 @@ result<void> partition_log::close() {
       }
     }
     durable_ = end_position();
+    SLUICE_TRY(snapshot_producers());
     active_base = active().base_offset();
     if (active_base == recovery_point_) return success();
   }

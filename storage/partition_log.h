@@ -22,6 +22,7 @@
 #include "storage/file_io.h"
 #include "storage/flush_policy.h"
 #include "storage/log_config.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 namespace sluice::storage {
@@ -47,11 +48,13 @@ struct append_info {
   offset base;
   offset last;
   int64_t log_append_time = no_timestamp;  // set when the topic uses LogAppendTime
+  bool duplicate = false;  // an idempotent retry: these are the offsets it got the first time
 };
 
 struct read_result {
   std::vector<file_range> ranges;  // whole batches, in offset order
   uint64_t bytes = 0;
+  offset next_offset;  // after the last batch returned; the offset asked for when none was
   offset high_watermark;
   offset log_start;
 };
@@ -84,7 +87,10 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   // Validates one batch (length, magic, CRC, record count, max.message.bytes), gives it the next
   // offsets by patching its baseOffset and partitionLeaderEpoch in place (and under
   // LogAppendTime its maxTimestamp and CRC), and writes it. Nothing else in the batch changes.
-  // A failed append leaves the log as it was.
+  // A failed append leaves the log as it was. A batch from an idempotent producer that is
+  // already in the log is not written again: the result has `duplicate` and the original
+  // offsets. A sequence gap is errc::out_of_order_sequence, a stale producer epoch
+  // errc::invalid_producer_epoch.
   [[nodiscard]] result<append_info> append(std::span<std::byte> batch);
 
   // Whole batches from the one holding `from`, up to `max_bytes` (at least one batch), never
@@ -113,6 +119,9 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 
   // Deletes whole segments past retention.ms / retention.bytes. Returns how many.
   [[nodiscard]] result<size_t> enforce_retention(int64_t now_ms);
+
+  // Forgets idempotent producers that have not written for `expiration_ms`.
+  void expire_producers(int64_t now_ms, int64_t expiration_ms);
 
   // Persists the recovery point if segments were sealed since it was last written, so that
   // recovery and the compactor know they are.
@@ -156,6 +165,11 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   [[nodiscard]] result<void> roll(bool seal_now);
   // Cuts the active segment back to the durable end after a failed fsync. REQUIRES: mutex_.
   [[nodiscard]] error discard_undurable(const error& cause);
+  // Loads the newest usable producer snapshot and replays the batches after it.
+  [[nodiscard]] result<void> load_producers();
+  // Writes a producer snapshot as of the log end (no fsync: a lost or torn snapshot only means a
+  // longer replay) and deletes all but the newest two. REQUIRES: mutex_.
+  [[nodiscard]] result<void> snapshot_producers();
   // Persists the recovery point: every segment below `base` is sealed. REQUIRES: flush_mutex_.
   [[nodiscard]] result<void> store_recovery_point(offset base);
   [[nodiscard]] error describe(errc code, const std::string& what) const;
@@ -177,6 +191,7 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   log_position durable_;
   uint64_t truncations_ = 0;  // bumped when undurable appends are cut off
   offset recovery_point_;     // as last persisted: every segment below it is sealed
+  producer_state producers_;
   std::optional<error> failed_;
   bool closed_ = false;
   std::function<void()> hw_listener_;

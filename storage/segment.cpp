@@ -249,26 +249,38 @@ result<std::optional<batch_location>> segment::locate(offset target, uint64_t en
   }
 }
 
-result<std::optional<file_range>> segment::read(offset from, uint64_t max_bytes, uint64_t end_pos) {
-  end_pos = std::min(end_pos, size_);
+result<std::optional<segment::read_range>> segment::read(offset from, uint64_t max_bytes,
+                                                         uint64_t end_pos, offset end_offset) {
+  if (end_pos >= size_) {
+    end_pos = size_;
+    SLUICE_TRY(next, next_offset());
+    end_offset = next;
+  }
   SLUICE_TRY(first, locate(from, end_pos));
-  if (!first) return std::optional<file_range>{};
+  if (!first) return std::optional<read_range>{};
   const uint64_t start = first->position;
   uint64_t stop = start + first->header.total_size();
+  offset next = first->header.next_offset();
   if (end_pos - start <= max_bytes) {
     stop = end_pos;
+    next = end_offset;
   } else if (stop - start < max_bytes) {
     const uint64_t limit = start + max_bytes;
     // Batches before an indexed position <= limit all fit; walk headers only after it.
-    stop = std::max<uint64_t>(stop, offset_index_.floor_position(limit).position);
+    auto indexed = offset_index_.floor_position(limit);
+    if (indexed.position > stop) {
+      stop = indexed.position;
+      next = indexed.batch_offset;
+    }
     log_scanner scanner(*log_, stop, end_pos, header_walk_buffer, scan_limits);
     while (true) {
       SLUICE_TRY(loc, scanner.next_header());
       if (!loc || loc->position + loc->header.total_size() > limit) break;
       stop = loc->position + loc->header.total_size();
+      next = loc->header.next_offset();
     }
   }
-  return std::optional<file_range>{file_range{log_, start, stop - start}};
+  return std::optional<read_range>{read_range{file_range{log_, start, stop - start}, next}};
 }
 
 result<std::optional<offset>> segment::offset_for_timestamp(int64_t ts, uint64_t end_pos,

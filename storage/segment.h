@@ -88,10 +88,16 @@ class segment {
   // The first batch whose last offset is >= target, among those that start before `end_pos`.
   [[nodiscard]] result<std::optional<batch_location>> locate(offset target, uint64_t end_pos);
 
+  struct read_range {
+    file_range range;
+    offset next;  // the offset after the last batch in `range`
+  };
+
   // Whole batches from the one holding `from`, at most `max_bytes` of them (but always the
-  // first), ending at or before `end_pos`. nullopt when no batch there reaches `from`.
-  [[nodiscard]] result<std::optional<file_range>> read(offset from, uint64_t max_bytes,
-                                                       uint64_t end_pos);
+  // first), ending at or before `end_pos`, which is the position of offset `end_offset`.
+  // nullopt when no batch there reaches `from`.
+  [[nodiscard]] result<std::optional<read_range>> read(offset from, uint64_t max_bytes,
+                                                       uint64_t end_pos, offset end_offset);
 
   // The offset of the first record whose timestamp is >= ts, among batches before `end_pos`.
   [[nodiscard]] result<std::optional<offset>> offset_for_timestamp(

@@ -96,12 +96,8 @@ TEST_CASE("recovery cuts a damaged active segment at the first bad batch",
     const int kind = static_cast<int>(rng() % 4);
     uint64_t damage = at;  // first damaged byte
     switch (kind) {
-      case 0:
-        bytes.resize(at);
-        break;  // torn tail
-      case 1:
-        bytes[at] ^= static_cast<std::byte>(1u << (rng() % 8));
-        break;
+      case 0: bytes.resize(at); break;  // torn tail
+      case 1: bytes[at] ^= static_cast<std::byte>(1u << (rng() % 8)); break;
       case 2:  // garbage from `at` on
         for (uint64_t i = at; i < bytes.size(); ++i)
           bytes[i] = static_cast<std::byte>(rng());

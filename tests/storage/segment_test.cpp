@@ -82,34 +82,36 @@ TEST_CASE("segment read returns whole batches within max bytes", "[storage][segm
   auto seg = segment::create(storage::posix_filesystem(), dir.path(), offset{0}, 512).value();
   auto batches = fill(*seg, offset{0}, 40, rng);
 
+  const offset end = batches.back().last + 1;
   // Everything fits.
-  auto all = seg->read(offset{0}, 1 << 20, seg->size()).value();
-  CHECK(all->length == seg->size());
+  auto all = seg->read(offset{0}, 1 << 20, seg->size(), end).value();
+  CHECK(all->range.length == seg->size());
+  CHECK(all->next == end);
 
   // A budget smaller than the first batch still returns that batch.
-  auto one = seg->read(batches[3].base, 1, seg->size()).value();
-  CHECK(one->position == batches[3].position);
-  CHECK(one->length == batches[3].size);
+  auto one = seg->read(batches[3].base, 1, seg->size(), end).value();
+  CHECK(one->range.position == batches[3].position);
+  CHECK(one->range.length == batches[3].size);
+  CHECK(one->next == batches[3].last + 1);
 
-  // A budget in the middle ends at a batch boundary, never splitting one.
+  // A budget in the middle ends at a batch boundary, never splitting one, and takes as many
+  // whole batches as fit.
   for (uint64_t budget : {300, 1000, 2500, 7000}) {
-    auto r = seg->read(batches[5].base + 0, budget, seg->size()).value();
-    uint64_t end = r->position + r->length;
-    bool boundary = false;
-    for (const auto& b : batches)
-      boundary |= (b.position + b.size == end);
-    CHECK(boundary);
-    CHECK((r->length <= budget || r->length == batches[5].size));
-    // And it takes as many whole batches as fit.
-    for (const auto& b : batches) {
-      if (b.position == end) CHECK(r->length + b.size > budget);
-    }
+    auto r = seg->read(batches[5].base, budget, seg->size(), end).value();
+    const uint64_t stop = r->range.position + r->range.length;
+    auto last = std::find_if(batches.begin(), batches.end(),
+                             [&](const auto& b) { return b.position + b.size == stop; });
+    REQUIRE(last != batches.end());
+    CHECK(r->next == last->last + 1);
+    CHECK((r->range.length <= budget || r->range.length == batches[5].size));
+    if (std::next(last) != batches.end()) CHECK(r->range.length + std::next(last)->size > budget);
   }
 
-  // Never past end_pos.
-  auto capped = seg->read(offset{0}, 1 << 20, batches[10].position).value();
-  CHECK(capped->length == batches[10].position);
-  CHECK_FALSE(seg->read(batches[10].base, 1 << 20, batches[10].position).value());
+  // Never past end_pos, which stands for end_offset.
+  auto capped = seg->read(offset{0}, 1 << 20, batches[10].position, batches[10].base).value();
+  CHECK(capped->range.length == batches[10].position);
+  CHECK(capped->next == batches[10].base);
+  CHECK_FALSE(seg->read(batches[10].base, 1 << 20, batches[10].position, batches[10].base).value());
 }
 
 TEST_CASE("segment timestamp lookup agrees with a scan of every record", "[storage][segment]") {
@@ -117,8 +119,12 @@ TEST_CASE("segment timestamp lookup agrees with a scan of every record", "[stora
   std::mt19937_64 rng(13);
   auto seg = segment::create(storage::posix_filesystem(), dir.path(), offset{0}, 300).value();
   fill(*seg, offset{0}, 80, rng);
-  auto bytes = test::read_ranges(
-      {{*seg->read(offset{0}, 1 << 30, seg->size()).value()}, 0, offset{}, offset{}});
+  auto bytes =
+      test::read_ranges({{seg->read(offset{0}, 1 << 30, seg->size(), offset{}).value()->range},
+                         0,
+                         offset{},
+                         offset{},
+                         offset{}});
   auto records = test::decode_records(bytes);
   for (int64_t t = 900; t < 6000; t += 37) {
     std::optional<int64_t> expected;
