@@ -21,7 +21,8 @@ error corrupt(const partition_log& log, const error& e) {
                                              ": compaction read a bad batch: " + e.message);
 }
 
-// Calls fn(batch, records) for every batch of a segment, with its records decoded.
+// Calls fn(batch, records) for every batch of a segment; records is nullopt for a batch whose
+// records cannot be decoded.
 template <class Fn>
 result<void> for_each_batch(partition_log& log, const segment_snapshot& seg,
                             const proto::reader_limits& limits, Fn&& fn) {
@@ -30,9 +31,26 @@ result<void> for_each_batch(partition_log& log, const segment_snapshot& seg,
     auto batch = scanner.next_batch();
     if (!batch) return corrupt(log, batch.error());
     if (!batch.value()) return success();
+    // The iterator owns decompressed bytes; it must live while the views are used.
     auto records = proto::record_iterator::open(*batch.value(), limits);
-    if (!records) return corrupt(log, records.error());
-    SLUICE_TRY(fn(*batch.value(), records.value()));
+    std::optional<std::vector<proto::record_view>> decoded;
+    if (records) {
+      std::vector<proto::record_view> out;
+      int32_t last_delta = -1;
+      bool ok = true;
+      while (ok) {
+        auto r = records.value().next();
+        if (!r || (r.value() && r.value()->offset_delta <= last_delta)) {
+          ok = false;
+          break;
+        }
+        if (!r.value()) break;
+        last_delta = r.value()->offset_delta;
+        out.push_back(*r.value());
+      }
+      if (ok) decoded = std::move(out);
+    }
+    SLUICE_TRY(fn(*batch.value(), decoded));
   }
 }
 
@@ -44,15 +62,13 @@ result<std::unordered_map<std::string, offset>> latest_offsets(
   for (const auto& seg : segments) {
     SLUICE_TRY(for_each_batch(
         log, seg, limits,
-        [&](const proto::batch_view&, proto::record_iterator& records) -> result<void> {
-          while (true) {
-            auto r = records.next();
-            if (!r) return corrupt(log, r.error());
-            if (!r.value()) return success();
-            if (r.value()->key) {
-              latest[key_string(*r.value()->key)] = r.value()->record_offset;
-            }
+        [&](const proto::batch_view&,
+            const std::optional<std::vector<proto::record_view>>& records) -> result<void> {
+          if (!records) return success();
+          for (const auto& r : *records) {
+            if (r.key) latest[key_string(*r.key)] = r.record_offset;
           }
+          return success();
         }));
   }
   return latest;
@@ -76,7 +92,9 @@ result<bool> rewrite_segment(partition_log& log, const segment_snapshot& seg,
   };
   SLUICE_TRY(for_each_batch(
       log, seg, limits,
-      [&](const proto::batch_view& batch, proto::record_iterator& records) -> result<void> {
+      [&](const proto::batch_view& batch,
+          const std::optional<std::vector<proto::record_view>>& records) -> result<void> {
+        if (!records || batch.header.is_control()) return write(batch.bytes);
         const auto& h = batch.header;
         proto::batch_builder rebuilt({.compression = h.compression(),
                                       .producer_id = h.producer_id,
@@ -84,12 +102,8 @@ result<bool> rewrite_segment(partition_log& log, const segment_snapshot& seg,
                                       .base_sequence = h.base_sequence,
                                       .partition_leader_epoch = h.partition_leader_epoch,
                                       .ts_type = h.ts_type()});
-        int32_t removed = 0;
-        while (true) {
-          auto r = records.next();
-          if (!r) return corrupt(log, r.error());
-          if (!r.value()) break;
-          const auto& rec = *r.value();
+        uint64_t removed = 0;
+        for (const auto& rec : *records) {
           bool keep = true;
           if (rec.key) {
             auto it = latest.find(key_string(*rec.key));
@@ -105,7 +119,7 @@ result<bool> rewrite_segment(partition_log& log, const segment_snapshot& seg,
           auto headers = rec.headers();
           rebuilt.append_at(rec.offset_delta, rec.timestamp, rec.key, rec.value, headers);
         }
-        stats.records_removed += static_cast<uint64_t>(removed);
+        stats.records_removed += removed;
         if (removed == 0) return write(batch.bytes);
         changed = true;
         if (rebuilt.empty()) return success();
@@ -141,8 +155,8 @@ result<compaction_stats> compact(partition_log& log, int64_t now_ms) {
   SLUICE_TRY(fs.create_directories(staging));
   const auto interval = static_cast<uint32_t>(config.index_interval_bytes);
   for (const auto& seg : segments) {
-    bool expired = seg.max_timestamp != no_timestamp &&
-                   now_ms - seg.max_timestamp > config.delete_retention_ms;
+    bool expired =
+        seg.max_timestamp >= 0 && now_ms - seg.max_timestamp > config.delete_retention_ms;
     SLUICE_TRY(changed, rewrite_segment(log, seg, latest, expired, staging, limits, stats));
     if (!changed) continue;
     SLUICE_TRY(cleaned,

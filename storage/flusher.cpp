@@ -1,5 +1,6 @@
 #include "storage/flusher.h"
 
+#include "storage/errc.h"
 #include "storage/partition_log.h"
 
 namespace sluice::storage {
@@ -14,23 +15,49 @@ flusher::~flusher() {
   stop();
 }
 
-void flusher::when_durable(std::shared_ptr<partition_log> log, offset end, done_fn done) {
-  if (log->durable_end() >= end) {
-    done(success());
+std::optional<result<void>> flusher::verdict(const partition_log& log, const waiter& w,
+                                             const result<void>* flushed) {
+  auto st = log.durability();
+  if (st.epoch != w.epoch) {
+    return make_error(errc::io_error, log.topic() + "-" + std::to_string(log.id().value) +
+                                          ": the append was cut off after an fsync failed");
+  }
+  if (st.durable_end >= w.end) return result<void>(success());
+  if (flushed != nullptr && !*flushed) return *flushed;
+  if (st.failed) return result<void>(*st.failed);
+  // Not durable yet, but appended: the next flush covers it.
+  return std::nullopt;
+}
+
+void flusher::when_durable(std::shared_ptr<partition_log> log, const append_info& appended,
+                           done_fn done) {
+  waiter w{appended.last + 1, appended.epoch, std::move(done)};
+  if (auto now = verdict(*log, w, nullptr)) {
+    w.done(*now);
     return;
   }
+  enqueue(std::move(log), std::move(w));
+}
+
+void flusher::enqueue(std::shared_ptr<partition_log> log, waiter w) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       auto& p = pending_[log.get()];
       p.log = std::move(log);
-      p.waiters.push_back({end, std::move(done)});
+      p.waiters.push_back(std::move(w));
       p.urgent = true;
       wake_.notify_one();
       return;
     }
   }
-  done(log->flush());
+  // Stopping: one last flush, and an answer either way.
+  auto flushed = log->flush();
+  auto answer = verdict(*log, w, &flushed);
+  w.done(answer ? *answer
+                : result<void>(make_error(errc::closed,
+                                          "the broker stopped before the append "
+                                          "was durable")));
 }
 
 void flusher::schedule(std::shared_ptr<partition_log> log, bool urgent) {
@@ -98,15 +125,11 @@ void flusher::flush_all(std::map<partition_log*, pending>& batch) {
     const auto started = std::chrono::steady_clock::now();
     auto flushed = p.log->flush();
     if (on_flush_) on_flush_(std::chrono::steady_clock::now() - started);
-    offset durable = p.log->durable_end();
     for (auto& w : p.waiters) {
-      if (durable >= w.end) {
-        w.done(success());
-      } else if (!flushed) {
-        w.done(flushed);
+      if (auto answer = verdict(*p.log, w, &flushed)) {
+        w.done(*answer);
       } else {
-        // Appended after this fsync started: the next round covers it.
-        when_durable(p.log, w.end, std::move(w.done));
+        enqueue(p.log, std::move(w));  // appended after this flush started
       }
     }
   }

@@ -15,10 +15,9 @@
 #include "proto/result.h"
 #include "proto/types.h"
 #include "storage/flush_policy.h"
+#include "storage/partition_log.h"
 
 namespace sluice::storage {
-
-class partition_log;
 
 class flusher {
  public:
@@ -32,10 +31,11 @@ class flusher {
   flusher(const flusher&) = delete;
   flusher& operator=(const flusher&) = delete;
 
-  // Calls `done` once every offset below `end` of `log` is durable, or with the error that stops
-  // it from becoming durable. `done` runs on the flusher thread (or inline if already durable)
-  // and must not block.
-  void when_durable(std::shared_ptr<partition_log> log, offset end, done_fn done);
+  // Calls `done` once the append `appended` of `log` is durable, or with the error that stops it
+  // from ever being: its fsync failed, it was cut off (its offsets may be reused by later
+  // appends, which the append's epoch tells apart), or the log closed or failed. `done` runs on
+  // the flusher thread, or inline when the answer is known at once, and must not block.
+  void when_durable(std::shared_ptr<partition_log> log, const append_info& appended, done_fn done);
 
   // Marks `log` as having unsynced appends. Under `always` it is flushed at once; under
   // `interval` at the next tick; under `os` only when someone waits on it. `urgent` flushes it
@@ -48,8 +48,13 @@ class flusher {
  private:
   struct waiter {
     offset end;
+    uint64_t epoch;
     done_fn done;
   };
+  // The answer for `w` now, or nullopt to keep waiting. `flushed` is the last flush's result.
+  static std::optional<result<void>> verdict(const partition_log& log, const waiter& w,
+                                             const result<void>* flushed);
+  void enqueue(std::shared_ptr<partition_log> log, waiter w);
   struct pending {
     std::shared_ptr<partition_log> log;
     std::vector<waiter> waiters;

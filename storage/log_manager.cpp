@@ -180,6 +180,8 @@ result<topic_description> log_manager::create_topic(const std::string& name, int
   SLUICE_TRY(write_file_atomically(fs_, metadata_path(name), as_bytes(text)));
   topic_state state{overrides, config.value(), {}};
   for (int32_t p = 0; p < partitions; ++p) {
+    // Left over from a deletion that could not finish: none of it belongs to the new topic.
+    SLUICE_TRY(fs_.remove_all(partition_dir(name, p)));
     auto log = open_partition(name, p, state.config, true);
     if (!log) {
       for (auto& opened : state.logs)

@@ -46,14 +46,19 @@ result<std::vector<offset>> list_snapshots(filesystem& fs, const fs::path& dir) 
   return out;
 }
 
-// The persisted recovery point, or 0 (check everything) when it is missing or unreadable.
-offset read_recovery_point(filesystem& fs, const fs::path& dir) {
-  auto bytes = read_whole_file(fs, dir / recovery_point_file);
-  if (!bytes) return offset{0};
-  std::string_view text(reinterpret_cast<const char*>(bytes.value().data()), bytes.value().size());
+// The persisted recovery point; 0 (check everything) when there is none yet.
+result<offset> read_recovery_point(filesystem& fs, const fs::path& dir) {
+  const fs::path path = dir / recovery_point_file;
+  SLUICE_TRY(exists, fs.exists(path));
+  if (!exists) return offset{0};
+  SLUICE_TRY(bytes, read_whole_file(fs, path));
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || value < 0) return offset{0};
+  if (ec != std::errc() || value < 0) {
+    // Written atomically, so this is damage, not a crash: check everything.
+    return offset{0};
+  }
   return offset{value};
 }
 
@@ -107,7 +112,7 @@ result<std::shared_ptr<partition_log>> partition_log::open(filesystem& fs, fs::p
   std::shared_ptr<partition_log> log(
       new partition_log(fs, dir, std::move(topic), id, std::move(options)));
   const auto interval = static_cast<uint32_t>(log->options_.config.index_interval_bytes);
-  const offset recovery_point = read_recovery_point(fs, dir);
+  SLUICE_TRY(recovery_point, read_recovery_point(fs, dir));
   log->recovery_point_ = recovery_point;
   if (bases.empty()) {
     SLUICE_TRY(seg, segment::create(fs, dir, offset{0}, interval));
@@ -195,6 +200,7 @@ result<append_info> partition_log::append(std::span<std::byte> batch) {
         info.base = verdict.original.first_offset;
         info.last = verdict.original.last_offset;
         info.duplicate = true;
+        info.epoch = truncations_;
         if (options_.config.timestamp_type == proto::timestamp_type::log_append_time) {
           info.log_append_time = verdict.original.timestamp;
         }
@@ -223,6 +229,7 @@ result<append_info> partition_log::append(std::span<std::byte> batch) {
     }
     info.base = log_end_;
     info.last = h.last_offset();
+    info.epoch = truncations_;
     log_end_ = h.next_offset();
     producers_.record(h, now);
     if (options_.policy != flush_policy::always) visible_ = end_position();
@@ -258,38 +265,54 @@ result<void> partition_log::roll(bool seal_now) {
                                   static_cast<uint32_t>(options_.config.index_interval_bytes)));
   SLUICE_TRY(fs_.sync_directory(dir_));
   segments_.push_back(std::move(seg));
-  SLUICE_TRY(snapshot_producers());
+  if (auto snap = snapshot_producers(); !snap) {
+    spdlog::warn("{}-{}: producer snapshot: {}", topic_, id_.value, snap.error().message);
+  }
   const log_position start{log_end_, log_end_, 0};
-  if (visible_.at == log_end_) visible_ = start;
-  if (durable_.at == log_end_ && old.sealed()) durable_ = start;
+  if (old.sealed()) durable_ = start;  // sealing synced everything appended so far
+  if (visible_.at == log_end_ || (options_.policy == flush_policy::always && old.sealed())) {
+    visible_ = start;
+  }
   return success();
 }
 
+error partition_log::fail(const std::string& why) {
+  failed_ = make_error(errc::log_failed, why + "; restart the broker to recover this partition");
+  return describe(errc::log_failed, failed_->message);
+}
+
 error partition_log::discard_undurable(const error& cause) {
-  std::string what = "fsync failed (" + cause.message + ")";
-  if (durable_.segment_base != active().base_offset()) {
-    failed_ = make_error(errc::log_failed, what +
-                                               " with unsynced data in an earlier segment; "
-                                               "restart the broker to recover this partition");
-    return describe(errc::log_failed, failed_->message);
+  const std::string what = "fsync failed (" + cause.message + ")";
+  if (visible_.at > durable_.at) {
+    // Readers may have seen what the fsync failed to keep: cutting it would reuse offsets.
+    return fail(what + " after readers saw offsets up to " + std::to_string(visible_.at.value));
+  }
+  uint64_t cut_at = 0;
+  if (durable_.segment_base == active().base_offset()) {
+    cut_at = durable_.pos;
+  } else if (durable_.at != active().base_offset()) {
+    return fail(what + " with unsynced appends in an earlier segment");
   }
   ++truncations_;
-  auto cut = active().truncate(durable_.pos, durable_.at);
-  if (!cut) {
-    failed_ = make_error(errc::log_failed, what + " and cutting back to the durable end failed (" +
-                                               cut.error().message +
-                                               "); restart the broker to recover this partition");
-    return describe(errc::log_failed, failed_->message);
-  }
-  what += "; offsets " + std::to_string(durable_.at.value) + " to " +
-          std::to_string(log_end_.value - 1) + " were discarded and never acknowledged";
+  auto cut = active().truncate(cut_at, durable_.at);
+  if (cut) cut = active().sync();  // so the cut-off appends do not come back after a crash
+  if (!cut)
+    return fail(what + " and cutting back to the durable end failed (" + cut.error().message + ")");
+  const std::string discarded = "offsets " + std::to_string(durable_.at.value) + " to " +
+                                std::to_string(log_end_.value - 1) +
+                                " were discarded and never acknowledged";
   log_end_ = durable_.at;
+  durable_ = end_position();
+  visible_ = durable_;
   producers_.truncate(log_end_);
-  if (visible_.at > durable_.at) visible_ = durable_;
-  return describe(errc::io_error, what);
+  return describe(errc::io_error, what + "; " + discarded);
 }
 
 result<void> partition_log::store_recovery_point(offset base) {
+  {
+    std::lock_guard lock(mutex_);
+    if (base <= recovery_point_) return success();
+  }
   std::string text = std::to_string(base.value) + "\n";
   SLUICE_TRY(write_file_atomically(
       fs_, dir_ / recovery_point_file,
@@ -360,6 +383,7 @@ result<void> partition_log::checkpoint() {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return success();
+    if (failed_) return describe(errc::log_failed, failed_->message);
     point = active().base_offset();
     for (const auto& seg : segments_) {
       if (!seg->sealed()) {
@@ -373,14 +397,24 @@ result<void> partition_log::checkpoint() {
 }
 
 result<void> partition_log::flush() {
-  std::lock_guard flushing(flush_mutex_);
+  bool hw_moved = false;
+  auto flushed = [&] {
+    std::lock_guard flushing(flush_mutex_);
+    return flush_locked(hw_moved);
+  }();
+  if (hw_moved) notify_high_watermark();
+  return flushed;
+}
+
+result<void> partition_log::flush_locked(bool& hw_moved) {
   std::vector<std::shared_ptr<segment>> unsealed;
   std::shared_ptr<file> log;
   log_position target;
   uint64_t truncations = 0;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return success();
+    if (closed_) return describe(errc::closed, "the log is closed");
+    if (failed_) return describe(errc::log_failed, failed_->message);
     for (size_t i = 0; i + 1 < segments_.size(); ++i) {
       if (!segments_[i]->sealed()) unsealed.push_back(segments_[i]);
     }
@@ -389,44 +423,49 @@ result<void> partition_log::flush() {
     target = end_position();
     truncations = truncations_;
   }
-  // Rolled segments take no appends, so they are sealed without the lock.
+  // Rolled segments take no appends, so they are sealed without the lock. A failed seal is
+  // never retried: its data may be gone even if a second fsync reports success.
   for (const auto& seg : unsealed) {
     auto sealed = seg->seal();
     if (!sealed) {
       std::lock_guard lock(mutex_);
-      failed_ = make_error(errc::log_failed, "sealing a rolled segment failed (" +
-                                                 sealed.error().message +
-                                                 "); restart the broker to recover this partition");
-      return describe(errc::log_failed, failed_->message);
+      return fail("sealing rolled segment " + std::to_string(seg->base_offset().value) +
+                  " failed (" + sealed.error().message + ")");
     }
   }
   if (!unsealed.empty()) {
+    {
+      // Everything before the active segment is on disk now.
+      std::lock_guard lock(mutex_);
+      const log_position start{target.segment_base, target.segment_base, 0};
+      if (truncations == truncations_ && durable_.at < start.at) {
+        durable_ = start;
+        if (options_.policy == flush_policy::always && visible_.at < start.at) {
+          visible_ = start;
+          hw_moved = true;
+        }
+      }
+    }
     // Conservative if it fails: recovery then checks more segments than it needs to.
     auto stored = store_recovery_point(target.segment_base);
     if (!stored) spdlog::warn("{}-{}: {}", topic_, id_.value, stored.error().message);
   }
   auto synced = log->sync();
-  bool hw_moved = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (!synced) {
-      if (truncations == truncations_ && target.segment_base == active().base_offset()) {
-        return discard_undurable(synced.error());
-      }
-      failed_ = make_error(errc::log_failed, "fsync failed while the segment rolled (" +
-                                                 synced.error().message +
-                                                 "); restart the broker to recover");
-      return describe(errc::log_failed, failed_->message);
+  std::lock_guard lock(mutex_);
+  if (failed_) return describe(errc::log_failed, failed_->message);
+  if (!synced) {
+    if (truncations == truncations_ && target.segment_base == active().base_offset()) {
+      return discard_undurable(synced.error());
     }
-    if (truncations == truncations_ && target.at > durable_.at) {
-      durable_ = target;
-      if (options_.policy == flush_policy::always && target.at > visible_.at) {
-        visible_ = target;
-        hw_moved = true;
-      }
+    return fail("fsync failed while the segment rolled (" + synced.error().message + ")");
+  }
+  if (truncations == truncations_ && target.at > durable_.at) {
+    durable_ = target;
+    if (options_.policy == flush_policy::always && target.at > visible_.at) {
+      visible_ = target;
+      hw_moved = true;
     }
   }
-  if (hw_moved) notify_high_watermark();
   return success();
 }
 
@@ -489,6 +528,17 @@ offset partition_log::durable_end() const {
   return durable_.at;
 }
 
+durability_state partition_log::durability() const {
+  std::lock_guard lock(mutex_);
+  durability_state st{durable_.at, log_end_, truncations_, std::nullopt};
+  if (failed_) {
+    st.failed = describe(errc::log_failed, failed_->message);
+  } else if (closed_) {
+    st.failed = describe(errc::closed, "the log is closed");
+  }
+  return st;
+}
+
 uint64_t partition_log::size_bytes() const {
   std::lock_guard lock(mutex_);
   uint64_t total = 0;
@@ -536,6 +586,7 @@ result<size_t> partition_log::enforce_retention(int64_t now_ms) {
 std::vector<segment_snapshot> partition_log::inactive_segments() const {
   std::lock_guard lock(mutex_);
   std::vector<segment_snapshot> out;
+  if (closed_ || failed_) return out;
   for (size_t i = 0; i + 1 < segments_.size(); ++i) {
     const auto& s = *segments_[i];
     // Recovery checks segments from the recovery point on with the rules of unwritten ones,
@@ -599,7 +650,9 @@ result<void> partition_log::close() {
       }
     }
     durable_ = end_position();
-    SLUICE_TRY(snapshot_producers());
+    if (auto snap = snapshot_producers(); !snap) {
+      spdlog::warn("{}-{}: producer snapshot: {}", topic_, id_.value, snap.error().message);
+    }
     active_base = active().base_offset();
     if (active_base == recovery_point_) return success();
   }

@@ -49,6 +49,15 @@ struct append_info {
   offset last;
   int64_t log_append_time = no_timestamp;  // set when the topic uses LogAppendTime
   bool duplicate = false;  // an idempotent retry: these are the offsets it got the first time
+  uint64_t epoch = 0;      // the log's truncation count when appended; see durability_state()
+};
+
+// Where a log stands on durability, for the flusher's waiters.
+struct durability_state {
+  offset durable_end;
+  offset log_end;
+  uint64_t epoch = 0;           // bumped each time undurable appends are cut off and offsets reused
+  std::optional<error> failed;  // the log is closed or failed: nothing more becomes durable
 };
 
 struct read_result {
@@ -107,14 +116,17 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   [[nodiscard]] offset high_watermark() const;
   // Offsets below it are on stable storage.
   [[nodiscard]] offset durable_end() const;
+  [[nodiscard]] durability_state durability() const;
   [[nodiscard]] uint64_t size_bytes() const;
   [[nodiscard]] size_t segment_count() const;
   [[nodiscard]] log_config config() const;
   void set_config(const log_config& config);
 
   // Makes everything appended so far durable: seals the segments that rolled since the last
-  // flush, then fsyncs the active one. If the fsync fails, everything after the durable end is
-  // cut off (those appends are never acknowledged as durable), and the error says so.
+  // flush, then fsyncs the active one. If the fsync fails, the appends it covered are never
+  // acknowledged as durable: under flush policy `always` (readers saw none of them) they are
+  // cut off and the log goes on; otherwise the log fails until restart, when recovery checks
+  // them. Fails on a closed or failed log.
   [[nodiscard]] result<void> flush();
 
   // Deletes whole segments past retention.ms / retention.bytes. Returns how many.
@@ -163,15 +175,20 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   // Starts a new active segment. The old one is sealed by the flusher, or at once when
   // `seal_now` or when there is no flusher.
   [[nodiscard]] result<void> roll(bool seal_now);
-  // Cuts the active segment back to the durable end after a failed fsync. REQUIRES: mutex_.
+  // After a failed fsync: cuts the active segment back to the durable end when no reader can
+  // have seen the appends past it, else fails the log. REQUIRES: mutex_.
   [[nodiscard]] error discard_undurable(const error& cause);
+  [[nodiscard]] error fail(const std::string& why);
   // Loads the newest usable producer snapshot and replays the batches after it.
   [[nodiscard]] result<void> load_producers();
   // Writes a producer snapshot as of the log end (no fsync: a lost or torn snapshot only means a
   // longer replay) and deletes all but the newest two. REQUIRES: mutex_.
   [[nodiscard]] result<void> snapshot_producers();
-  // Persists the recovery point: every segment below `base` is sealed. REQUIRES: flush_mutex_.
+  // Persists the recovery point (every segment below `base` is sealed) if it moves it forward.
+  // REQUIRES: flush_mutex_.
   [[nodiscard]] result<void> store_recovery_point(offset base);
+  // flush() without notifying, under flush_mutex_; sets `hw_moved`.
+  [[nodiscard]] result<void> flush_locked(bool& hw_moved);
   [[nodiscard]] error describe(errc code, const std::string& what) const;
   // Prefixes an error from below with "topic-partition: ".
   [[nodiscard]] error annotate(error e) const;

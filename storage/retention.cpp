@@ -10,8 +10,10 @@ size_t expired_segments(std::span<const segment_summary> segments, const log_con
   if (config.retention_ms >= 0) {
     while (by_time < segments.size()) {
       const auto& s = segments[by_time];
-      bool expired =
-          s.size > 0 && s.max_timestamp >= 0 && now_ms - s.max_timestamp > config.retention_ms;
+      const bool active = by_time + 1 == segments.size();
+      // An empty segment before the active one (emptied by compaction) holds nothing to keep.
+      bool expired = (s.size == 0 && !active) || (s.size > 0 && s.max_timestamp >= 0 &&
+                                                  now_ms - s.max_timestamp > config.retention_ms);
       if (!expired) break;
       ++by_time;
     }

@@ -18,7 +18,8 @@ struct segment_summary {
 // newest record is older than now - retention.ms; retention.bytes deletes the oldest segments
 // while the partition stays at or above the limit without them. The active segment counts only
 // for time (the caller rolls before deleting it); bytes never delete it. Deletion stops at the
-// first segment that is not past retention, so the log stays contiguous.
+// first segment that is not past retention, so the log stays contiguous. An empty segment before
+// the active one counts as past retention.ms.
 [[nodiscard]] size_t expired_segments(std::span<const segment_summary> segments,
                                       const log_config& config, int64_t now_ms);
 

@@ -213,7 +213,9 @@ result<int64_t> segment::rolling_time(int64_t now_ms) {
     std::vector<std::byte> header(proto::batch_layout::header_size);
     SLUICE_TRY(n, log_->read_at(header, 0));
     auto h = proto::parse_batch_header(std::span<const std::byte>(header).first(n));
-    rolling_ms_ = h ? std::min(now_ms, h.value().max_timestamp) : now_ms;
+    // A producer's timestamp may be anything; only a plausible one is kept.
+    bool plausible = h && h.value().max_timestamp >= 0;
+    rolling_ms_ = plausible ? std::min(now_ms, h.value().max_timestamp) : now_ms;
   }
   return rolling_ms_;
 }
@@ -301,10 +303,13 @@ result<std::optional<offset>> segment::offset_for_timestamp(int64_t ts, uint64_t
     bytes.resize(n);
     auto batch = proto::validate_batch(bytes);
     if (!batch) return make_error(errc::corrupt_batch, batch.error().message);
-    SLUICE_TRY(records, proto::record_iterator::open({batch.value(), bytes}, limits));
+    auto records = proto::record_iterator::open({batch.value(), bytes}, limits);
+    // Records the broker cannot decode (it checks only headers and CRCs on append): the batch
+    // as a whole is the answer.
+    if (!records) return std::optional<offset>{loc->header.base_offset};
     while (true) {
-      auto record = records.next();
-      if (!record) return make_error(errc::corrupt_batch, record.error().message);
+      auto record = records.value().next();
+      if (!record) return std::optional<offset>{loc->header.base_offset};
       if (!record.value()) break;
       if (record.value()->timestamp >= ts) {
         return std::optional<offset>{record.value()->record_offset};
@@ -339,14 +344,20 @@ result<void> segment::seal() {
   if (sealed_) return success();
   SLUICE_TRY(ensure_loaded());
   finish();
+  // Index files are replaced whole (temporary file, fsync, rename): a crash never leaves a
+  // prefix that looks valid.
   for (auto [extension, bytes] : {std::pair{".index", offset_index_.serialize()},
                                   std::pair{".timeindex", time_index_.serialize()}}) {
-    SLUICE_TRY(f, fs_.open(path(extension), true));
+    fs::path tmp = path(extension);
+    tmp += ".tmp";
+    SLUICE_TRY(f, fs_.open(tmp, true));
     SLUICE_TRY(f->truncate(0));
     SLUICE_TRY(f->write_at(bytes, 0));
     SLUICE_TRY(f->sync());
+    SLUICE_TRY(fs_.rename(tmp, path(extension)));
   }
   SLUICE_TRY(log_->sync());
+  SLUICE_TRY(fs_.sync_directory(dir_));
   sealed_ = true;
   return success();
 }

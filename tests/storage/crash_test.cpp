@@ -57,7 +57,7 @@ storage::partition_options options(storage::flusher* flusher) {
       ++in_flight;
     }
     int64_t end = appended.value().last.value + 1;
-    flusher.when_durable(log.value(), offset{end}, [&, end](const result<void>& r) {
+    flusher.when_durable(log.value(), appended.value(), [&, end](const result<void>& r) {
       if (!r) _exit(5);
       (void)!::write(ack_fd, &end, sizeof end);
       std::lock_guard lock(m);

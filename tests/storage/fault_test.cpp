@@ -96,12 +96,12 @@ TEST_CASE("a waiter whose fsync failed is failed once and never acknowledged", "
   storage::flusher flusher(storage::flush_policy::always, std::chrono::milliseconds(1000));
   f.options.flusher = &flusher;
   auto log = f.open(f.fs);
-  f.fs.fail_syncs(EIO, 1000);
+  f.fs.fail_syncs(EIO, 1);
   auto info = append(*log, test::make_batch({"x"})).value();
   std::mutex m;
   std::condition_variable cv;
   std::vector<bool> outcomes;
-  flusher.when_durable(log, info.last + 1, [&](const result<void>& r) {
+  flusher.when_durable(log, info, [&](const result<void>& r) {
     std::lock_guard lock(m);
     outcomes.push_back(r.has_value());
     cv.notify_all();
@@ -141,7 +141,7 @@ TEST_CASE("power loss keeps every append acknowledged under always", "[storage][
         auto appended = append(*log, test::make_batch(values));
         if (!appended) continue;
         int64_t end = appended.value().last.value + 1;
-        flusher.when_durable(log, offset{end}, [&, end](const result<void>& r) {
+        flusher.when_durable(log, appended.value(), [&, end](const result<void>& r) {
           if (!r) return;
           std::lock_guard lock(m);
           acked = std::max(acked, end);
@@ -160,4 +160,68 @@ TEST_CASE("power loss keeps every append acknowledged under always", "[storage][
       REQUIRE(records[i].value->starts_with("v" + std::to_string(i)));
     }
   }
+}
+
+TEST_CASE("after a failed fsync fails the log, no later flush acknowledges anything",
+          "[storage][fault]") {
+  fixture f;
+  f.options.policy = storage::flush_policy::interval;  // readers see appends before fsync
+  auto log = f.open(f.fs);
+  REQUIRE(append(*log, test::make_batch({"a"})));
+  REQUIRE(log->flush());
+  REQUIRE(append(*log, test::make_batch({"seen-by-readers"})));
+  f.fs.fail_syncs(EIO);
+  auto failed = log->flush();
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().code == storage::errc::log_failed);
+  // A second fsync would report success (Linux reports a writeback error once): it must not
+  // be trusted.
+  auto again = log->flush();
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == storage::errc::log_failed);
+  CHECK(log->durable_end() == offset{1});
+  CHECK_FALSE(append(*log, test::make_batch({"refused"})));
+  // Reads go on.
+  CHECK(test::read_all(*log).size() == 2);
+}
+
+TEST_CASE("a waiter for cut-off appends fails even when new appends reuse the offsets",
+          "[storage][fault]") {
+  fixture f;
+  storage::flusher flusher(storage::flush_policy::os, std::chrono::milliseconds(1000));
+  auto log = f.open(f.fs);  // no flusher attached: this test flushes by hand
+  auto doomed = append(*log, test::make_batch({"doomed-0", "doomed-1"})).value();
+  f.fs.fail_syncs(EIO);
+  REQUIRE_FALSE(log->flush());
+  auto replacement = append(*log, test::make_batch({"other-0", "other-1"})).value();
+  CHECK(replacement.base == doomed.base);  // the offsets were reused
+  REQUIRE(log->flush());
+  std::optional<bool> doomed_ok, replacement_ok;
+  flusher.when_durable(log, doomed, [&](const result<void>& r) { doomed_ok = r.has_value(); });
+  flusher.when_durable(log, replacement,
+                       [&](const result<void>& r) { replacement_ok = r.has_value(); });
+  REQUIRE(doomed_ok.has_value());
+  CHECK_FALSE(*doomed_ok);
+  REQUIRE(replacement_ok.has_value());
+  CHECK(*replacement_ok);
+}
+
+TEST_CASE("a waiter on a deleted partition is answered with an error", "[storage][fault]") {
+  fixture f;
+  f.options.policy = storage::flush_policy::os;
+  storage::flusher flusher(storage::flush_policy::os, std::chrono::milliseconds(1000));
+  auto log = f.open(f.fs);
+  auto info = append(*log, test::make_batch({"x"})).value();
+  REQUIRE(log->remove());
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<bool> ok;
+  flusher.when_durable(log, info, [&](const result<void>& r) {
+    std::lock_guard lock(m);
+    ok = r.has_value();
+    cv.notify_all();
+  });
+  std::unique_lock lock(m);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return ok.has_value(); }));
+  CHECK_FALSE(*ok);
 }

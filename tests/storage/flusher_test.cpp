@@ -27,7 +27,7 @@ TEST_CASE("group commit: appends waiting together share fsyncs", "[storage][flus
   for (int i = 0; i < appends; ++i) {
     auto batch = test::make_batch({"v" + std::to_string(i)});
     auto info = log->append(batch).value();
-    flusher.when_durable(log, info.last + 1, [&](const result<void>& r) {
+    flusher.when_durable(log, info, [&](const result<void>& r) {
       REQUIRE(r);
       std::lock_guard lock(m);
       ++done;
@@ -55,7 +55,8 @@ TEST_CASE("an already durable offset completes at once", "[storage][flusher]") {
                                           partition_id{0}, o, true)
                  .value();
   bool called = false;
-  flusher.when_durable(log, offset{0}, [&](const result<void>& r) { called = r.has_value(); });
+  flusher.when_durable(log, storage::append_info{offset{0}, offset{-1}},
+                       [&](const result<void>& r) { called = r.has_value(); });
   CHECK(called);
 }
 

@@ -43,3 +43,13 @@ TEST_CASE("retention does nothing for compact-only topics or empty segments",
   std::vector<segment_summary> empty{{0, -1}};
   CHECK(expired_segments(empty, c, 1000) == 0);
 }
+
+TEST_CASE("an empty segment before the active one is past time retention", "[storage][retention]") {
+  log_config c;
+  c.retention_ms = 1000;
+  // The first segment was emptied by compaction; the second is old; the active one is new.
+  std::vector<segment_summary> segs{{0, -1}, {100, 10}, {100, 99'000}};
+  CHECK(expired_segments(segs, c, 100'000) == 2);
+  std::vector<segment_summary> only_active{{0, -1}};
+  CHECK(expired_segments(only_active, c, 100'000) == 0);
+}
