@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
       std::unique_lock lock(m);
       ++waiting;
       lock.unlock();
-      mgr.flusher().when_durable(log, appended.value().last + 1, [&](const result<void>& r) {
+      mgr.flusher().when_durable(log, appended.value(), [&](const result<void>& r) {
         std::lock_guard done(m);
         if (!r && !failure) failure = r.error();
         --waiting;

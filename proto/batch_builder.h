@@ -45,6 +45,13 @@ class batch_builder {
   // REQUIRES: delta >= the offsetDelta of the last record appended.
   void set_last_offset_delta(int32_t delta) { last_offset_delta_ = delta; }
 
+  // Sets the idempotent producer fields, which a producer knows only when the batch closes.
+  void set_producer(int64_t id, int16_t epoch, int32_t base_sequence) noexcept {
+    options_.producer_id = id;
+    options_.producer_epoch = epoch;
+    options_.base_sequence = base_sequence;
+  }
+
   [[nodiscard]] int32_t record_count() const noexcept { return count_; }
   [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
   // Bytes of the encoded records so far, before compression, plus the batch header.

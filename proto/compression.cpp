@@ -236,16 +236,11 @@ result<std::vector<std::byte>> zstd_decompress(std::span<const std::byte> in, si
 
 std::string_view codec_name(codec c) noexcept {
   switch (c) {
-    case codec::none:
-      return "none";
-    case codec::gzip:
-      return "gzip";
-    case codec::snappy:
-      return "snappy";
-    case codec::lz4:
-      return "lz4";
-    case codec::zstd:
-      return "zstd";
+    case codec::none: return "none";
+    case codec::gzip: return "gzip";
+    case codec::snappy: return "snappy";
+    case codec::lz4: return "lz4";
+    case codec::zstd: return "zstd";
   }
   return "unknown";
 }
@@ -259,16 +254,11 @@ std::optional<codec> parse_codec(std::string_view name) noexcept {
 
 result<void> compress(codec c, std::span<const std::byte> input, std::vector<std::byte>& out) {
   switch (c) {
-    case codec::gzip:
-      return gzip_compress(input, out);
-    case codec::snappy:
-      return snappy_compress(input, out);
-    case codec::lz4:
-      return lz4_compress(input, out);
-    case codec::zstd:
-      return zstd_compress(input, out);
-    case codec::none:
-      break;
+    case codec::gzip: return gzip_compress(input, out);
+    case codec::snappy: return snappy_compress(input, out);
+    case codec::lz4: return lz4_compress(input, out);
+    case codec::zstd: return zstd_compress(input, out);
+    case codec::none: break;
   }
   return make_error(errc::unknown_codec,
                     "compress called with codec " + std::to_string(static_cast<int>(c)));
@@ -277,16 +267,11 @@ result<void> compress(codec c, std::span<const std::byte> input, std::vector<std
 result<std::vector<std::byte>> decompress(codec c, std::span<const std::byte> input,
                                           size_t max_output) {
   switch (c) {
-    case codec::gzip:
-      return gzip_decompress(input, max_output);
-    case codec::snappy:
-      return snappy_decompress(input, max_output);
-    case codec::lz4:
-      return lz4_decompress(input, max_output);
-    case codec::zstd:
-      return zstd_decompress(input, max_output);
-    case codec::none:
-      break;
+    case codec::gzip: return gzip_decompress(input, max_output);
+    case codec::snappy: return snappy_decompress(input, max_output);
+    case codec::lz4: return lz4_decompress(input, max_output);
+    case codec::zstd: return zstd_decompress(input, max_output);
+    case codec::none: break;
   }
   return make_error(errc::unknown_codec,
                     "decompress called with codec " + std::to_string(static_cast<int>(c)));

@@ -40,4 +40,14 @@ template <class Errc>
 
 }  // namespace sluice
 
-#define SLUICE_TRY BOOST_OUTCOME_TRY
+// SLUICE_TRY(expr): return expr's error, if any, from the enclosing function.
+// SLUICE_TRY(var, expr): the same, else bind expr's value to `var` (auto&&).
+// The one-argument form is a single statement, safe after an unbraced `if`. Not for coroutines.
+#define SLUICE_TRY_1(expr)    \
+  do {                        \
+    BOOST_OUTCOME_TRYV(expr); \
+  } while (false)
+#define SLUICE_TRY_2(var, expr) BOOST_OUTCOME_TRY(var, expr)
+#define SLUICE_TRY_PICK(_1, _2, name, ...) name
+#define SLUICE_TRY(...) \
+  SLUICE_TRY_PICK(__VA_ARGS__, SLUICE_TRY_2, SLUICE_TRY_1, unused)(__VA_ARGS__)

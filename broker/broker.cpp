@@ -1,0 +1,167 @@
+#include "broker/broker.h"
+
+#include <sys/resource.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <optional>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/asio.h"
+#include "broker/fetch_waiters.h"
+#include "broker/memory_budget.h"
+#include "broker/metrics_http.h"
+#include "broker/server.h"
+
+namespace sluice::broker {
+namespace {
+
+void setup_logging(const broker_config& config) {
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+  if (!config.log_file.empty()) {
+    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_file));
+  }
+  auto logger = std::make_shared<spdlog::logger>("sluiced", sinks.begin(), sinks.end());
+  logger->set_level(spdlog::level::from_str(config.log_level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// A broker holds a descriptor per segment and per connection: use all the OS allows.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// Gauges read when /metrics is scraped.
+void render_partition_gauges(storage::log_manager& logs, std::string& out) {
+  struct gauge {
+    const char* name;
+    const char* help;
+    int64_t (*get)(const storage::partition_log&);
+  };
+  static const gauge gauges[] = {
+      {"sluice_partition_log_end_offset", "Next offset to be assigned.",
+       [](const storage::partition_log& l) { return l.log_end().value; }},
+      {"sluice_partition_high_watermark", "Offset below which consumers may read.",
+       [](const storage::partition_log& l) { return l.high_watermark().value; }},
+      {"sluice_partition_log_start_offset", "First offset still in the log.",
+       [](const storage::partition_log& l) { return l.log_start().value; }},
+      {"sluice_partition_size_bytes", "Bytes in the partition's segments.",
+       [](const storage::partition_log& l) { return static_cast<int64_t>(l.size_bytes()); }},
+      {"sluice_partition_segments", "Open segments.",
+       [](const storage::partition_log& l) { return static_cast<int64_t>(l.segment_count()); }},
+  };
+  auto topics = logs.list_topics();
+  for (const auto& g : gauges) {
+    out += std::string("# HELP ") + g.name + " " + g.help + "\n# TYPE " + g.name + " gauge\n";
+    for (const auto& t : topics) {
+      for (const auto& log : logs.partitions(t.name)) {
+        out += std::string(g.name) + "{topic=\"" + label_value(t.name) + "\",partition=\"" +
+               std::to_string(log->id().value) + "\"} " + std::to_string(g.get(*log)) + "\n";
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int run_broker(const broker_config& config) {
+  setup_logging(config);
+  raise_fd_limit();
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io(1);
+  metrics_registry metrics;
+  auto storage_options = config.storage;
+  storage_options.on_flush = [&metrics](std::chrono::nanoseconds d) {
+    metrics.fsync_latency.observe(d);
+  };
+  auto logs = storage::log_manager::open(storage_options);
+  if (!logs) {
+    spdlog::error("cannot open data.dir {}: {}", config.storage.data_dir.string(),
+                  logs.error().message);
+    return 1;
+  }
+  const auto& report = logs.value()->report();
+  if (report.partitions == 0) {
+    spdlog::info("data.dir {} holds no partitions yet", config.storage.data_dir.string());
+  } else if (report.clean) {
+    spdlog::info("opened {} partitions in {} after a clean shutdown", report.partitions,
+                 config.storage.data_dir.string());
+  } else {
+    spdlog::warn(
+        "opened {} partitions in {} after an unclean shutdown: {} batches checked, {} "
+        "bytes cut",
+        report.partitions, config.storage.data_dir.string(), report.batches_scanned,
+        report.bytes_truncated);
+  }
+  auto ids = producer_id_allocator::open(storage::posix_filesystem(), config.storage.data_dir);
+  if (!ids) {
+    spdlog::error("{}", ids.error().message);
+    return 1;
+  }
+
+  broker_context ctx{*logs.value(), config, ids.value(), metrics, config.listen.host, 0};
+  memory_budget budget(io.get_executor(), config.queued_max_request_bytes, metrics);
+  fetch_waiters waiters(io.get_executor());
+  session_shared shared{ctx, budget, waiters};
+  server srv(io, shared);
+  auto bound = srv.bind(config.listen);
+  if (!bound) {
+    spdlog::error("{}", bound.error().message);
+    return 1;
+  }
+  ctx.advertised_port = bound.value().port();
+  if (bound.value().address().is_unspecified()) ctx.advertised_host = asio::ip::host_name();
+
+  std::optional<metrics_http> http;
+  if (config.metrics_listen) {
+    http.emplace(io, [&] {
+      return metrics.render([&](std::string& out) { render_partition_gauges(*logs.value(), out); });
+    });
+    auto metrics_bound = http->bind(*config.metrics_listen);
+    if (!metrics_bound) {
+      spdlog::error("{}", metrics_bound.error().message);
+      return 1;
+    }
+    spdlog::info("metrics on http://{}:{}/metrics", metrics_bound.value().address().to_string(),
+                 metrics_bound.value().port());
+    http->start();
+  }
+
+  srv.start();
+  spdlog::info("sluiced listening on {}:{}", bound.value().address().to_string(),
+               bound.value().port());
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signo);
+    if (http) http->stop();
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          co_await srv.shutdown(std::chrono::milliseconds(config.shutdown_timeout_ms));
+          io.stop();
+        },
+        asio::detached);
+  });
+  io.run();
+
+  auto closed = logs.value()->close();
+  if (!closed) {
+    spdlog::error("shutdown was not clean: {}", closed.error().message);
+    return 1;
+  }
+  spdlog::info("clean shutdown");
+  return 0;
+}
+
+}  // namespace sluice::broker

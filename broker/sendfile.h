@@ -1,0 +1,16 @@
+// Zero-copy sending of segment file ranges to a socket with sendfile(2).
+#pragma once
+
+#include <cstdint>
+
+#include "broker/asio.h"
+#include "proto/result.h"
+
+namespace sluice::broker {
+
+// Sends `length` bytes of file descriptor `fd` from `position` to `socket`, waiting for the
+// socket to be writable when its buffer is full.
+awaitable<result<void>> async_sendfile(tcp::socket& socket, int fd, uint64_t position,
+                                       uint64_t length);
+
+}  // namespace sluice::broker

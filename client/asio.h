@@ -1,0 +1,32 @@
+// Boost.Asio for the client library. <utility> first: Boost 1.74's coroutine headers need it
+// under GCC 12.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+
+namespace sluice::client {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using error_code = boost::system::error_code;
+
+// co_await with failures in `ec` instead of exceptions.
+inline auto into(error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable, ec);
+}
+
+}  // namespace sluice::client

@@ -1,0 +1,226 @@
+#include "client/connection.h"
+
+#include "proto/frame.h"
+
+namespace sluice::client {
+
+struct connection::pending {
+  pending(asio::any_io_executor ex, uint64_t correlation)
+      : correlation(correlation), done(ex, asio::steady_timer::time_point::max()) {}
+  uint64_t correlation;
+  asio::steady_timer done;  // cancelled when `answer` is set
+  std::optional<result<response>> answer;
+};
+
+struct connection::link {
+  explicit link(asio::any_io_executor ex) : socket(ex) {}
+  tcp::socket socket;
+  std::deque<std::shared_ptr<pending>> inflight;  // in the order the requests were written
+  bool alive = true;
+  bool writing = false;
+  std::deque<std::shared_ptr<asio::steady_timer>> write_waiters;
+};
+
+connection::connection(asio::any_io_executor executor, client_config config)
+    : executor_(std::move(executor)), config_(std::move(config)) {}
+
+connection::~connection() {
+  close();
+}
+
+void connection::close() {
+  closed_ = true;
+  if (link_) fail_all(link_, make_error(errc::closed, "the client was closed"));
+}
+
+void connection::fail_all(const std::shared_ptr<link>& l, const error& e) {
+  if (!l->alive) return;
+  l->alive = false;
+  error_code ignored;
+  l->socket.shutdown(tcp::socket::shutdown_both, ignored);
+  l->socket.close(ignored);
+  for (auto& p : l->inflight) {
+    if (!p->answer) p->answer = result<response>(e);
+    p->done.cancel();
+  }
+  l->inflight.clear();
+  for (auto& w : l->write_waiters)
+    w->cancel();
+  l->write_waiters.clear();
+  if (link_ == l) link_.reset();
+}
+
+awaitable<result<std::shared_ptr<connection::link>>> connection::connected() {
+  while (connecting_) {
+    auto t = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
+    connect_waiters_.push_back(t);
+    error_code ignored;
+    co_await t->async_wait(into(ignored));
+  }
+  if (closed_) co_return make_error(errc::closed, "the client was closed");
+  if (link_ && link_->alive) co_return link_;
+
+  connecting_ = true;
+  struct done_connecting {
+    connection* self;
+    ~done_connecting() {
+      self->connecting_ = false;
+      for (auto& w : self->connect_waiters_)
+        w->cancel();
+      self->connect_waiters_.clear();
+    }
+  } guard{this};
+
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_attempt_) {
+    asio::steady_timer wait(executor_, next_attempt_);
+    error_code ignored;
+    co_await wait.async_wait(into(ignored));
+  }
+  auto target = parse_endpoint(config_.broker);
+  if (!target) co_return target.error();
+  const std::string where = config_.broker;
+  auto failed = [&](const std::string& why) {
+    backoff_ = backoff_.count() == 0 ? config_.reconnect_backoff
+                                     : std::min(backoff_ * 2, config_.reconnect_backoff_max);
+    next_attempt_ = std::chrono::steady_clock::now() + backoff_;
+    return make_error(errc::connection_failed, "cannot connect to " + where + ": " + why);
+  };
+
+  tcp::resolver resolver(executor_);
+  error_code ec;
+  auto endpoints = co_await resolver.async_resolve(target.value().host,
+                                                   std::to_string(target.value().port), into(ec));
+  if (ec) co_return failed(ec.message());
+  auto l = std::make_shared<link>(executor_);
+  auto timeout = std::make_shared<asio::steady_timer>(executor_, config_.connect_timeout);
+  timeout->async_wait([l](const error_code& e) {
+    if (!e) {
+      error_code ignored;
+      l->socket.close(ignored);
+    }
+  });
+  co_await asio::async_connect(l->socket, endpoints, into(ec));
+  timeout->cancel();
+  if (ec)
+    co_return failed(ec == asio::error::operation_aborted ? "connect timed out" : ec.message());
+  if (closed_) co_return make_error(errc::closed, "the client was closed");
+  l->socket.set_option(tcp::no_delay(true), ec);
+  backoff_ = std::chrono::milliseconds(0);
+  link_ = l;
+  asio::co_spawn(executor_, read_loop(l), asio::detached);
+  co_return l;
+}
+
+awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
+  const std::string where = config_.broker;
+  while (l->alive) {
+    std::array<std::byte, proto::frame_length_bytes> prefix;
+    error_code ec;
+    co_await asio::async_read(l->socket, asio::buffer(prefix), into(ec));
+    if (ec) {
+      fail_all(l, make_error(errc::connection_failed,
+                             "connection to " + where + " lost: " + ec.message()));
+      break;
+    }
+    auto length = proto::parse_frame_length(prefix, config_.max_response_bytes);
+    if (!length) {
+      fail_all(l,
+               make_error(errc::protocol_error, "from " + where + ": " + length.error().message));
+      break;
+    }
+    response r;
+    r.frame.resize(length.value());
+    co_await asio::async_read(l->socket, asio::buffer(r.frame), into(ec));
+    if (ec) {
+      fail_all(l, make_error(errc::connection_failed,
+                             "connection to " + where + " lost: " + ec.message()));
+      break;
+    }
+    auto parts = proto::split_frame(r.frame);
+    if (!parts || !r.meta.ParseFromArray(parts.value().meta.data(),
+                                         static_cast<int>(parts.value().meta.size()))) {
+      fail_all(l, make_error(errc::protocol_error, "unreadable response from " + where));
+      break;
+    }
+    r.data = parts.value().data;
+    const auto& header = r.meta.header();
+    if (l->inflight.empty() || header.correlation_id() != l->inflight.front()->correlation) {
+      // Correlation 0 is the broker refusing the connection or a malformed request; it closes
+      // the connection after it.
+      if (header.correlation_id() == 0 && header.error().code() != v1::NONE) {
+        fail_all(l, broker_error(header.error()));
+      } else {
+        fail_all(l, make_error(errc::protocol_error,
+                               "response " + std::to_string(header.correlation_id()) + " from " +
+                                   where + " matches no request in flight"));
+      }
+      break;
+    }
+    auto p = l->inflight.front();
+    l->inflight.pop_front();
+    if (header.error().code() != v1::NONE) {
+      p->answer = result<response>(broker_error(header.error()));
+    } else {
+      p->answer = result<response>(std::move(r));
+    }
+    p->done.cancel();
+  }
+}
+
+awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<const std::byte> data,
+                                             bool expect_response) {
+  auto connected_link = co_await connected();
+  if (!connected_link) co_return connected_link.error();
+  auto l = connected_link.value();
+  auto* header = meta.mutable_header();
+  header->set_correlation_id(next_correlation_++);
+  header->set_client_id(config_.client_id);
+  if (header->api_version() == 0) header->set_api_version(1);
+  auto p = std::make_shared<pending>(executor_, header->correlation_id());
+  if (expect_response) l->inflight.push_back(p);
+  auto head = proto::encode_frame_head(meta, data.size());
+
+  while (l->writing && l->alive) {
+    auto t = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
+    l->write_waiters.push_back(t);
+    error_code ignored;
+    co_await t->async_wait(into(ignored));
+  }
+  if (!l->alive) {
+    if (p->answer) co_return std::move(*p->answer);
+    co_return make_error(errc::connection_failed, "connection to " + config_.broker + " lost");
+  }
+  l->writing = true;
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                            asio::buffer(data.data(), data.size())};
+  error_code ec;
+  co_await asio::async_write(l->socket, buffers, into(ec));
+  l->writing = false;
+  if (!l->write_waiters.empty()) {
+    l->write_waiters.front()->cancel();
+    l->write_waiters.pop_front();
+  }
+  if (ec) {
+    fail_all(l, make_error(errc::connection_failed,
+                           "sending to " + config_.broker + " failed: " + ec.message()));
+  }
+  if (!expect_response) {
+    if (ec) co_return make_error(errc::connection_failed, "sending failed: " + ec.message());
+    co_return response{};
+  }
+  if (!p->answer) {
+    p->done.expires_after(config_.request_timeout);
+    error_code ignored;
+    co_await p->done.async_wait(into(ignored));
+  }
+  if (!p->answer) {
+    // Responses come in order: one that never came leaves the stream unusable.
+    fail_all(l, make_error(errc::timed_out, "no response from " + config_.broker + " within " +
+                                                std::to_string(config_.request_timeout.count()) +
+                                                " ms"));
+  }
+  co_return std::move(*p->answer);
+}
+
+}  // namespace sluice::client

@@ -1,0 +1,62 @@
+// One TCP connection to the broker carrying framed requests (proto/FRAMING.md). Requests are
+// pipelined: several may be in flight, and responses, which come back in request order, are
+// matched to them by correlation id. When the connection breaks or a request times out, every
+// request in flight fails with a retriable error, and the next request reconnects after a
+// backoff. Runs on one runtime thread; not thread-safe.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "client/asio.h"
+#include "client/config.h"
+#include "client/errors.h"
+#include "sluice/v1/sluice.pb.h"
+
+namespace sluice::client {
+
+struct response {
+  v1::ResponseMeta meta;
+  std::vector<std::byte> frame;     // owns the bytes `data` views
+  std::span<const std::byte> data;  // the data section (record batches of a fetch)
+};
+
+class connection {
+ public:
+  connection(asio::any_io_executor executor, client_config config);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // Sends `meta` (correlation and client id are filled in) followed by `data`, and waits for the
+  // response. With `expect_response` false (Produce with acks=0) it completes once written.
+  // A ResponseHeader error becomes the call's error. `data` must stay valid until it returns.
+  awaitable<result<response>> call(v1::RequestMeta meta, std::span<const std::byte> data = {},
+                                   bool expect_response = true);
+
+  // Fails every request in flight with errc::closed and refuses new ones.
+  void close();
+
+ private:
+  struct pending;
+  struct link;  // one connected socket and its reader
+
+  awaitable<result<std::shared_ptr<link>>> connected();
+  awaitable<void> read_loop(std::shared_ptr<link> l);
+  void fail_all(const std::shared_ptr<link>& l, const error& e);
+
+  asio::any_io_executor executor_;
+  client_config config_;
+  std::shared_ptr<link> link_;
+  bool closed_ = false;
+  bool connecting_ = false;
+  std::deque<std::shared_ptr<asio::steady_timer>> connect_waiters_;
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point next_attempt_{};
+  uint64_t next_correlation_ = 1;
+};
+
+}  // namespace sluice::client

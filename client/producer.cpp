@@ -1,0 +1,195 @@
+#include <random>
+
+#include "client/errors.h"
+#include "client/partitioner.h"
+#include "client/producer_impl.h"
+
+namespace sluice::client {
+namespace {
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+size_t record_bytes(const producer_record& r) {
+  size_t n = 24 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const auto& [k, v] : r.headers)
+    n += 8 + k.size() + (v ? v->size() : 0);
+  return n;
+}
+
+std::optional<proto::bytes_view> bytes(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return proto::bytes_view(reinterpret_cast<const std::byte*>(s->data()), s->size());
+}
+
+}  // namespace
+
+producer::impl::impl(producer_config c)
+    : config(std::move(c)),
+      conn(rt.executor(), config),
+      wake(rt.executor(), steady::time_point::max()) {
+  if (config.acks != -1) config.idempotence = false;
+  asio::co_spawn(rt.executor(), sender(), asio::detached);
+}
+
+void producer::impl::wake_sender() {
+  asio::post(rt.executor(), [this] { wake.cancel(); });
+}
+
+result<int32_t> producer::impl::partitions_of(const std::string& topic) {
+  {
+    std::lock_guard lock(mu);
+    if (auto it = partition_counts.find(topic); it != partition_counts.end()) return it->second;
+  }
+  if (rt.on_runtime_thread()) {
+    return make_error(
+        errc::invalid_argument,
+        "send() from a delivery callback needs the topic's metadata loaded; send to " + topic +
+            " from an application thread first");
+  }
+  v1::RequestMeta meta;
+  meta.mutable_header()->set_api_key(v1::METADATA);
+  meta.mutable_metadata()->add_topics(topic);
+  auto resp =
+      rt.run([this, meta]() -> awaitable<result<response>> { co_return co_await conn.call(meta); });
+  if (!resp) return resp.error();
+  const auto& topics = resp.value().meta.metadata().topics();
+  if (topics.size() != 1) return make_error(errc::protocol_error, "Metadata answered for no topic");
+  if (topics[0].error().code() != v1::NONE) return broker_error(topics[0].error());
+  auto count = static_cast<int32_t>(topics[0].partitions_size());
+  if (count == 0) return make_error(errc::protocol_error, "topic " + topic + " has no partitions");
+  std::lock_guard lock(mu);
+  partition_counts[topic] = count;
+  return count;
+}
+
+result<int32_t> producer::impl::choose_partition(const producer_record& r, int32_t partitions) {
+  if (r.partition) {
+    if (*r.partition < 0 || *r.partition >= partitions) {
+      return make_error(errc::invalid_argument, "topic " + r.topic + " has partitions 0.." +
+                                                    std::to_string(partitions - 1) + ", not " +
+                                                    std::to_string(*r.partition));
+    }
+    return *r.partition;
+  }
+  if (r.key) return partition_for_key(*r.key, partitions);
+  // Keyless: stick to one partition until its batch fills (Kafka's sticky partitioner).
+  std::lock_guard lock(mu);
+  auto [it, inserted] = sticky.try_emplace(r.topic, 0);
+  if (inserted)
+    it->second = static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(partitions));
+  return it->second % partitions;
+}
+
+producer::producer(producer_config config) : impl_(std::make_unique<impl>(std::move(config))) {}
+
+producer::~producer() {
+  close();
+}
+
+result<void> producer::send(producer_record record, delivery_callback done) {
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (d.closed) return make_error(errc::closed, "the producer is closed");
+  }
+  SLUICE_TRY(partitions, d.partitions_of(record.topic));
+  SLUICE_TRY(partition, d.choose_partition(record, partitions));
+  const int64_t timestamp = record.timestamp.value_or(now_ms());
+  const size_t size = record_bytes(record);
+
+  std::unique_lock lock(d.mu);
+  const auto deadline = steady::now() + d.config.max_block;
+  while (d.memory_used > 0 && d.memory_used + size > d.config.buffer_memory) {
+    if (d.rt.on_runtime_thread() || d.space.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return make_error(errc::buffer_full, "the producer buffer (" +
+                                               std::to_string(d.config.buffer_memory) +
+                                               " bytes) stayed full for max_block");
+    }
+  }
+  if (d.closed) return make_error(errc::closed, "the producer is closed");
+  auto& ps = d.partitions[{record.topic, partition}];
+  bool new_batch =
+      ps.open.empty() || (!ps.open.back()->builder.empty() &&
+                          ps.open.back()->builder.size_estimate() + size > d.config.batch_size);
+  if (new_batch) {
+    ps.open.push_back(
+        std::make_unique<open_batch>(proto::batch_options{.compression = d.config.compression}));
+    ps.open.back()->created = steady::now();
+  }
+  auto& b = *ps.open.back();
+  std::vector<proto::header_view> headers;
+  for (const auto& [k, v] : record.headers)
+    headers.push_back({k, bytes(v)});
+  b.builder.append(timestamp, bytes(record.key), bytes(record.value), headers);
+  b.callbacks.push_back(std::move(done));
+  b.timestamps.push_back(timestamp);
+  b.memory += size;
+  d.memory_used += size;
+  ++d.queued_records;
+  const bool full = b.builder.size_estimate() >= d.config.batch_size;
+  if (full && !record.key && !record.partition) {
+    d.sticky[record.topic] = (partition + 1) % partitions;
+  }
+  lock.unlock();
+  if (new_batch || full) d.wake_sender();
+  return success();
+}
+
+std::future<result<record_metadata>> producer::send(producer_record record) {
+  auto promise = std::make_shared<std::promise<result<record_metadata>>>();
+  auto future = promise->get_future();
+  auto queued = send(std::move(record),
+                     [promise](const result<record_metadata>& r) { promise->set_value(r); });
+  if (!queued) promise->set_value(queued.error());
+  return future;
+}
+
+void producer::flush() {
+  auto& d = *impl_;
+  if (d.rt.on_runtime_thread()) return;
+  std::unique_lock lock(d.mu);
+  d.flushing = true;
+  d.wake_sender();
+  d.idle.wait(lock, [&] { return d.queued_records == 0; });
+  d.flushing = false;
+}
+
+void producer::close() {
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (d.closed) return;
+  }
+  if (d.rt.on_runtime_thread()) {
+    std::lock_guard lock(d.mu);
+    d.closed = true;  // from a callback: the destructor finishes the job
+    return;
+  }
+  flush();
+  {
+    std::lock_guard lock(d.mu);
+    d.closed = true;
+    d.stopped = true;
+  }
+  d.rt.run([&d]() -> awaitable<void> {
+    d.conn.close();
+    d.wake.cancel();
+    co_return;
+  });
+  d.rt.stop();
+}
+
+uint64_t producer::delivered() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->delivered;
+}
+
+uint64_t producer::failed() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->failed;
+}
+
+}  // namespace sluice::client

@@ -1,0 +1,96 @@
+// Internals of the producer, shared by producer.cpp (the application side: send, flush, close)
+// and producer_sender.cpp (the network side on the runtime thread).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "client/connection.h"
+#include "client/producer.h"
+#include "client/runtime.h"
+#include "proto/batch_builder.h"
+
+namespace sluice::client {
+
+using steady = std::chrono::steady_clock;
+
+// A batch still taking records.
+struct open_batch {
+  explicit open_batch(proto::batch_options o) : builder(o) {}
+  proto::batch_builder builder;
+  std::vector<delivery_callback> callbacks;
+  std::vector<int64_t> timestamps;
+  size_t memory = 0;
+  steady::time_point created;
+};
+
+// A closed batch: built (compressed, CRC set), with its sequence number, until acknowledged.
+struct ready_batch {
+  std::string topic;
+  int32_t partition = 0;
+  std::vector<std::byte> bytes;
+  int32_t records = 0;
+  int32_t base_sequence = -1;
+  std::vector<delivery_callback> callbacks;
+  std::vector<int64_t> timestamps;
+  size_t memory = 0;
+  steady::time_point deadline;    // delivery timeout
+  steady::time_point not_before;  // retry backoff
+  int attempts = 0;
+};
+
+struct partition_state {
+  std::deque<std::unique_ptr<open_batch>> open;    // the last one takes records
+  std::deque<std::shared_ptr<ready_batch>> retry;  // waiting to be sent again, by sequence
+  int32_t next_sequence = 0;
+  int in_flight = 0;
+};
+
+struct producer::impl {
+  explicit impl(producer_config config);
+
+  // Application side (any thread).
+  result<int32_t> partitions_of(const std::string& topic);
+  result<int32_t> choose_partition(const producer_record& r, int32_t partitions);
+
+  // Network side (runtime thread).
+  awaitable<void> sender();
+  awaitable<void> send_request(std::vector<std::shared_ptr<ready_batch>> batches);
+  // Closes the batches that are due (full, lingered, or all when flushing) into ready batches.
+  std::vector<std::shared_ptr<ready_batch>> drain(steady::time_point now,
+                                                  steady::time_point& next_wake);
+  void complete(ready_batch& b, const result<record_metadata>& first, int64_t base_offset,
+                int64_t log_append_time);
+  void retry_or_fail(std::shared_ptr<ready_batch> b, const error& e);
+  void wake_sender();
+
+  producer_config config;
+  runtime rt;
+  connection conn;
+  asio::steady_timer wake;  // runtime thread only
+
+  // Producer id (runtime thread only).
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+
+  // Shared between threads.
+  mutable std::mutex mu;
+  std::condition_variable space;  // buffer memory freed
+  std::condition_variable idle;   // nothing queued or in flight
+  std::map<std::pair<std::string, int32_t>, partition_state> partitions;
+  std::map<std::string, int32_t> partition_counts;
+  std::map<std::string, int32_t> sticky;  // topic -> partition for keyless records
+  size_t memory_used = 0;
+  size_t queued_records = 0;  // accepted and not yet completed
+  int requests_in_flight = 0;
+  bool flushing = false;
+  bool closed = false;
+  bool stopped = false;
+  uint64_t delivered = 0;
+  uint64_t failed = 0;
+};
+
+}  // namespace sluice::client

@@ -1,0 +1,51 @@
+// The thread a client object's network work runs on: an io_context and the thread running it.
+// Public client calls are made from application threads and block on work posted here.
+#pragma once
+
+#include <future>
+#include <optional>
+#include <thread>
+#include <type_traits>
+
+#include "client/asio.h"
+
+namespace sluice::client {
+
+class runtime {
+ public:
+  runtime();
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  [[nodiscard]] asio::any_io_executor executor() { return io_.get_executor(); }
+  [[nodiscard]] bool on_runtime_thread() const {
+    return std::this_thread::get_id() == thread_.get_id();
+  }
+
+  // Runs `make()`'s coroutine on the runtime thread and waits for its result.
+  // REQUIRES: not called on the runtime thread.
+  template <class F>
+  auto run(F make) -> typename decltype(make())::value_type {
+    using T = typename decltype(make())::value_type;
+    if constexpr (std::is_void_v<T>) {
+      asio::co_spawn(io_, std::move(make), asio::use_future).get();
+    } else {
+      // co_spawn needs a default-constructible result; result<T> is not.
+      auto wrapped = [make = std::move(make)]() mutable -> awaitable<std::optional<T>> {
+        co_return co_await make();
+      };
+      return std::move(*asio::co_spawn(io_, std::move(wrapped), asio::use_future).get());
+    }
+  }
+
+  // Stops the io_context and joins the thread. Idempotent.
+  void stop();
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+}  // namespace sluice::client
