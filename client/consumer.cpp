@@ -163,9 +163,17 @@ struct consumer::impl {
 
   awaitable<void> fetch_loop() {
     while (true) {
+      bool polled = false;
       {
         std::lock_guard lock(mu);
         if (stopped) break;
+        polled = polling;
+      }
+      // Like Kafka's consumer, fetch only once the application polls, so an assign followed by
+      // a seek does not fetch from a position about to be replaced.
+      if (!polled) {
+        co_await pause(std::chrono::seconds(1));
+        continue;
       }
       co_await reset_positions();
       v1::RequestMeta meta;
@@ -259,6 +267,7 @@ struct consumer::impl {
   size_t buffered_total = 0;
   size_t next_partition = 0;  // round-robin start for poll()
   std::optional<error> error_once;
+  bool polling = false;  // poll() has been called: fetching may start
   bool stopped = false;
 };
 
@@ -369,6 +378,10 @@ result<void> consumer::seek_to_timestamp(int64_t timestamp_ms,
 result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
   std::unique_lock lock(d.mu);
+  if (!d.polling) {
+    d.polling = true;
+    d.wake_fetcher();
+  }
   d.data_ready.wait_for(lock, timeout,
                         [&] { return d.buffered_total > 0 || d.error_once || d.stopped; });
   if (d.error_once) {

@@ -1,0 +1,93 @@
+// Records go through a real broker and come back unchanged, across partitions and with every
+// codec; keyed records land where Kafka's partitioner puts them.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "client/admin.h"
+#include "client/partitioner.h"
+#include "integration/broker_fixture.h"
+
+using namespace sluice;
+
+TEST_CASE("records round trip across partitions with every codec", "[integration][roundtrip]") {
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("rt", 4));
+
+  std::map<std::string, std::pair<int32_t, std::string>> expected;  // key -> partition, value
+  for (auto codec : {proto::codec::none, proto::codec::gzip, proto::codec::snappy,
+                     proto::codec::lz4, proto::codec::zstd}) {
+    auto pc = f.producer_config();
+    pc.compression = codec;
+    pc.linger = std::chrono::milliseconds(20);
+    client::producer producer(pc);
+    for (int i = 0; i < 500; ++i) {
+      std::string key = std::string(proto::codec_name(codec)) + "-" + std::to_string(i);
+      std::string value = "value of " + key + std::string(i % 50, 'x');
+      client::producer_record r{.topic = "rt",
+                                .key = key,
+                                .value = value,
+                                .headers = {{"codec", std::string(proto::codec_name(codec))}}};
+      REQUIRE(producer.send(std::move(r), [&, key](const result<client::record_metadata>& m) {
+        REQUIRE(m);
+        CHECK(m.value().partition == client::partition_for_key(key, 4));
+        CHECK(m.value().offset >= 0);
+      }));
+      expected[key] = {client::partition_for_key(key, 4), value};
+    }
+    producer.flush();
+    CHECK(producer.failed() == 0);
+  }
+  auto records = test::consume_all(f.consumer_config(),
+                                   {{"rt", 0}, {"rt", 1}, {"rt", 2}, {"rt", 3}}, expected.size());
+  REQUIRE(records.size() == expected.size());
+  std::map<int32_t, int64_t> last_offset;
+  for (const auto& r : records) {
+    auto it = expected.find(*r.key);
+    REQUIRE(it != expected.end());
+    CHECK(r.partition == it->second.first);
+    CHECK(r.value == it->second.second);
+    REQUIRE(r.headers.size() == 1);
+    CHECK(r.headers[0].first == "codec");
+    CHECK(r.key->starts_with(*r.headers[0].second));
+    // In order within a partition.
+    if (last_offset.count(r.partition)) CHECK(r.offset > last_offset[r.partition]);
+    last_offset[r.partition] = r.offset;
+  }
+}
+
+TEST_CASE("Kafka's key partitioner gives Kafka's partitions", "[integration][roundtrip]") {
+  // Values from Kafka's own test suite (UtilsTest.testMurmur2).
+  CHECK(client::murmur2("21") == -973932308);
+  CHECK(client::murmur2("foobar") == -790332482);
+  CHECK(client::murmur2("a-little-bit-long-string") == -985981536);
+  CHECK(client::murmur2("a-little-bit-longer-string") == -1486304829);
+  CHECK(client::murmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8") == -58897971);
+  CHECK(client::murmur2("abc") == 479470107);
+}
+
+TEST_CASE("a producer reports unknown topics and partitions at once", "[integration][roundtrip]") {
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("two", 2));
+  client::producer producer(f.producer_config());
+  auto unknown = producer.send({.topic = "nope", .value = "x"}, [](const auto&) {});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("UNKNOWN_TOPIC_OR_PARTITION") != std::string::npos);
+  CHECK(unknown.error().message.find("nope") != std::string::npos);
+  auto bad_partition =
+      producer.send({.topic = "two", .partition = 5, .value = "x"}, [](const auto&) {});
+  REQUIRE_FALSE(bad_partition);
+  CHECK(bad_partition.error().message.find("partitions 0..1") != std::string::npos);
+}
+
+TEST_CASE("a batch over max.message.bytes is refused with the limit", "[integration][roundtrip]") {
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("small", 1, {{"max.message.bytes", "1000"}}));
+  client::producer producer(f.producer_config());
+  auto result = producer.send({.topic = "small", .value = std::string(5000, 'x')}).get();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().message.find("MESSAGE_TOO_LARGE") != std::string::npos);
+  CHECK(result.error().message.find("max.message.bytes=1000") != std::string::npos);
+}

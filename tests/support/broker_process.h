@@ -1,0 +1,61 @@
+// A real sluiced for integration tests: started on 127.0.0.1 with port 0 (or a given port) and
+// a data directory, its log captured, its address read from the "sluiced listening on" line.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sluice::test {
+
+// Paths of the built programs (set by CMake).
+std::string sluiced_path();
+std::string sluice_cli_path();
+
+class broker_process {
+ public:
+  // Starts sluiced on `data_dir` with `--set` arguments `settings` (key=value), port 0 unless
+  // `port` is given, and waits until it listens.
+  explicit broker_process(std::filesystem::path data_dir, std::vector<std::string> settings = {},
+                          uint16_t port = 0);
+  ~broker_process();
+  broker_process(const broker_process&) = delete;
+  broker_process& operator=(const broker_process&) = delete;
+
+  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] uint16_t port() const { return port_; }
+  [[nodiscard]] uint16_t metrics_port() const { return metrics_port_; }
+  [[nodiscard]] std::string log() const;
+  [[nodiscard]] bool running();
+
+  // SIGTERM and wait: the exit status.
+  int terminate();
+  // SIGKILL and wait.
+  void kill9();
+  // Starts again on the same data directory and port.
+  void restart();
+
+ private:
+  void start();
+  void wait_listening();
+
+  std::filesystem::path data_dir_;
+  std::vector<std::string> settings_;
+  uint16_t port_ = 0;
+  uint16_t metrics_port_ = 0;
+  pid_t pid_ = -1;
+  int log_fd_ = -1;
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::condition_variable log_grew_;
+  bool log_closed_ = false;  // the process closed its stderr: it exited
+  std::string log_;
+};
+
+}  // namespace sluice::test
