@@ -23,14 +23,14 @@ struct partition_info {
 struct topic_info {
   std::string name;
   std::vector<partition_info> partitions;
-  std::map<std::string, std::string> configs;  // effective topic configuration
+  std::map<std::string, std::string> configs;  ///< effective topic configuration
 };
 
 enum class offset_spec { earliest, latest, timestamp };
 
 struct partition_offset {
   int32_t partition = 0;
-  int64_t offset = -1;  // -1: no record has a timestamp at or after the one asked for
+  int64_t offset = -1;  ///< -1: no record has a timestamp at or after the one asked for
 };
 
 class admin {
@@ -40,15 +40,15 @@ class admin {
   admin(const admin&) = delete;
   admin& operator=(const admin&) = delete;
 
-  // Creates a topic. `configs` are topic config keys (retention.ms, cleanup.policy, ...).
+  /// Creates a topic. `configs` are topic config keys (retention.ms, cleanup.policy, ...).
   [[nodiscard]] result<void> create_topic(const std::string& name, int32_t partitions,
                                           const std::map<std::string, std::string>& configs = {});
   [[nodiscard]] result<void> delete_topic(const std::string& name);
   [[nodiscard]] result<std::vector<topic_info>> list_topics();
   [[nodiscard]] result<topic_info> describe_topic(const std::string& name);
 
-  // For every partition of `topic`: its earliest or latest offset, or the first offset whose
-  // record timestamp is >= `timestamp_ms`.
+  /// For every partition of `topic`: its earliest or latest offset, or the first offset whose
+  /// record timestamp is >= `timestamp_ms`.
   [[nodiscard]] result<std::vector<partition_offset>> list_offsets(const std::string& topic,
                                                                    offset_spec spec,
                                                                    int64_t timestamp_ms = -1);

@@ -26,15 +26,15 @@ enum class errc {
   return {static_cast<int>(e), client_category()};
 }
 
-// An error carrying the broker's ErrorCode: code is errc::broker_error, and the wire code is
-// kept in the message's first word as "CODE_NAME: message".
+/// An error carrying the broker's ErrorCode: code is errc::broker_error, and the wire code is
+/// kept in the message's first word as "CODE_NAME: message".
 [[nodiscard]] error broker_error(const v1::Error& e);
 
-// The broker's ErrorCode in an error made by broker_error(), else UNKNOWN_SERVER_ERROR.
+/// The broker's ErrorCode in an error made by broker_error(), else UNKNOWN_SERVER_ERROR.
 [[nodiscard]] v1::ErrorCode wire_code(const error& e);
 
-// Whether trying again may succeed (connection trouble, timeouts, a broker shutting down or
-// briefly out of resources).
+/// Whether trying again may succeed (connection trouble, timeouts, a broker shutting down or
+/// briefly out of resources).
 [[nodiscard]] bool retriable(const error& e);
 
 }  // namespace sluice::client

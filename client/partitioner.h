@@ -7,10 +7,10 @@
 
 namespace sluice::client {
 
-// Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), as a signed 32-bit value.
+/// Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), as a signed 32-bit value.
 [[nodiscard]] int32_t murmur2(std::string_view key) noexcept;
 
-// The partition Kafka's default partitioner picks for `key`. REQUIRES: partitions > 0.
+/// The partition Kafka's default partitioner picks for `key`. REQUIRES: partitions > 0.
 [[nodiscard]] int32_t partition_for_key(std::string_view key, int32_t partitions) noexcept;
 
 }  // namespace sluice::client

@@ -13,19 +13,19 @@ using header = std::pair<std::string, std::optional<std::string>>;
 
 struct producer_record {
   std::string topic;
-  std::optional<int32_t> partition;  // unset: by key (Kafka's murmur2), or sticky without a key
+  std::optional<int32_t> partition;  ///< unset: by key (Kafka's murmur2), or sticky without a key
   std::optional<std::string> key;
-  std::optional<std::string> value;  // unset: a tombstone
+  std::optional<std::string> value;  ///< unset: a tombstone
   std::vector<header> headers;
-  std::optional<int64_t> timestamp;  // event time in ms (CreateTime); unset: now
+  std::optional<int64_t> timestamp;  ///< event time in ms (CreateTime); unset: now
 };
 
-// Where a record was stored.
+/// Where a record was stored.
 struct record_metadata {
   std::string topic;
   int32_t partition = 0;
-  int64_t offset = -1;     // -1 with acks=0: the broker does not say
-  int64_t timestamp = -1;  // the record's timestamp, or the broker's under LogAppendTime
+  int64_t offset = -1;     ///< -1 with acks=0: the broker does not say
+  int64_t timestamp = -1;  ///< the record's timestamp, or the broker's under LogAppendTime
 };
 
 struct topic_partition {
@@ -40,7 +40,7 @@ struct consumer_record {
   int32_t partition = 0;
   int64_t offset = 0;
   int64_t timestamp = 0;
-  bool log_append_time = false;  // timestamp set by the broker, not the producer
+  bool log_append_time = false;  ///< timestamp set by the broker, not the producer
   std::optional<std::string> key;
   std::optional<std::string> value;
   std::vector<header> headers;
