@@ -77,7 +77,10 @@ int run_broker(const broker_config& config) {
   raise_fd_limit();
   std::signal(SIGPIPE, SIG_IGN);
 
-  asio::io_context io(1);
+  // Declared first and destroyed explicitly last among the network objects: coroutines still
+  // suspended at shutdown are destroyed with it, while the budget and logs they refer to live.
+  std::optional<asio::io_context> io_storage(std::in_place, 1);
+  asio::io_context& io = *io_storage;
   metrics_registry metrics;
   auto storage_options = config.storage;
   storage_options.on_flush = [&metrics](std::chrono::nanoseconds d) {
@@ -112,7 +115,8 @@ int run_broker(const broker_config& config) {
   memory_budget budget(io.get_executor(), config.queued_max_request_bytes, metrics);
   fetch_waiters waiters(io.get_executor());
   session_shared shared{ctx, budget, waiters};
-  server srv(io, shared);
+  std::optional<server> srv_storage(std::in_place, io, shared);
+  server& srv = *srv_storage;
   auto bound = srv.bind(config.listen);
   if (!bound) {
     spdlog::error("{}", bound.error().message);
@@ -140,7 +144,8 @@ int run_broker(const broker_config& config) {
   spdlog::info("sluiced listening on {}:{}", bound.value().address().to_string(),
                bound.value().port());
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::optional<asio::signal_set> signals_storage(std::in_place, io, SIGINT, SIGTERM);
+  auto& signals = *signals_storage;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signo);
@@ -154,6 +159,11 @@ int run_broker(const broker_config& config) {
         asio::detached);
   });
   io.run();
+  // Network objects first, then the io_context with whatever was still suspended in it.
+  signals_storage.reset();
+  http.reset();
+  srv_storage.reset();
+  io_storage.reset();
 
   auto closed = logs.value()->close();
   if (!closed) {

@@ -35,6 +35,7 @@ struct broker_config {
   int64_t connections_max_idle_ms = 600'000;
   int64_t socket_request_timeout_ms = 30'000;
   uint32_t fetch_max_bytes = 55 << 20;
+  uint32_t fetch_max_wait_ms = 30'000;
   int64_t shutdown_timeout_ms = 30'000;
   // data.dir, flush policy, maintenance interval, topic defaults, limits.
   storage::log_manager_options storage;

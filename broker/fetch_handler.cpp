@@ -24,7 +24,6 @@ fetch_outcome fetch_once(const v1::FetchRequest& req, broker_context& ctx) {
         outcome.has_error = true;
         continue;
       }
-      outcome.logs.push_back(log.value());
       const uint64_t remaining = total_limit - std::min(total_limit, outcome.bytes);
       uint64_t budget = std::min<uint64_t>(p.max_bytes() == 0 ? total_limit : p.max_bytes(),
                                            outcome.bytes == 0 ? total_limit : remaining);
@@ -37,6 +36,7 @@ fetch_outcome fetch_once(const v1::FetchRequest& req, broker_context& ctx) {
         continue;
       }
       auto& r = read.value();
+      outcome.watch.emplace_back(log.value(), r.high_watermark);
       out->set_high_watermark(r.high_watermark.value);
       out->set_log_start_offset(r.log_start.value);
       out->set_data_offset(outcome.bytes);

@@ -56,7 +56,8 @@ struct fetch_outcome {
   std::vector<storage::file_range> ranges;  // the response's data section, in order
   uint64_t bytes = 0;
   bool has_error = false;  // some partition has an error: answer at once
-  std::vector<std::shared_ptr<storage::partition_log>> logs;  // to wait on for new data
+  // The partitions read and the high watermark seen in each, to wait on for new data.
+  std::vector<std::pair<std::shared_ptr<storage::partition_log>, offset>> watch;
   std::vector<sent> sent_per_partition;  // for record_fetch_metrics once the answer goes out
 };
 

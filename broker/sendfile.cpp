@@ -9,7 +9,7 @@
 namespace sluice::broker {
 
 awaitable<result<void>> async_sendfile(tcp::socket& socket, int fd, uint64_t position,
-                                       uint64_t length) {
+                                       uint64_t length, const std::function<void()>& on_progress) {
   socket.native_non_blocking(true);
   off_t offset = static_cast<off_t>(position);
   uint64_t left = length;
@@ -18,6 +18,7 @@ awaitable<result<void>> async_sendfile(tcp::socket& socket, int fd, uint64_t pos
                            static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
     if (n > 0) {
       left -= static_cast<uint64_t>(n);
+      on_progress();
       continue;
     }
     if (n == 0) co_return storage::io_failure(EIO, "sendfile: the segment file ended early");

@@ -66,6 +66,10 @@ void session::abort() {
   wake(reader_wake_);
   wake(writer_wake_);
   watchdog_.cancel();
+  for (auto* w : polls_) {
+    w->woken = true;
+    w->timer.cancel();
+  }
   if (on_close_) {
     auto cb = std::move(on_close_);
     on_close_ = nullptr;
@@ -118,6 +122,7 @@ void session::finish(outgoing& slot, const v1::ResponseMeta& meta,
 awaitable<void> session::read_loop() {
   auto self = shared_from_this();
   const auto& cfg = shared_.ctx.config;
+  bool peer_gone = false;
   while (reading_ && !shared_.stopping) {
     while (inflight_ >= cfg.max_inflight_requests_per_connection && reading_) {
       read_deadline_ = never;
@@ -132,7 +137,10 @@ awaitable<void> session::read_loop() {
     std::array<std::byte, proto::frame_length_bytes> prefix;
     error_code ec;
     co_await asio::async_read(socket_, asio::buffer(prefix), into(ec));
-    if (ec) break;
+    if (ec) {
+      peer_gone = true;
+      break;
+    }
     auto length = proto::parse_frame_length(prefix, cfg.socket_request_max_bytes);
     if (!length) {
       queue_error(0, v1::INVALID_REQUEST, length.error().message, true);
@@ -145,7 +153,10 @@ awaitable<void> session::read_loop() {
     read_deadline_ = clock::now() + std::chrono::milliseconds(cfg.socket_request_timeout_ms);
     error_code body_ec;
     co_await asio::async_read(socket_, asio::buffer(frame), into(body_ec));
-    if (body_ec) break;
+    if (body_ec) {
+      peer_gone = true;
+      break;
+    }
     auto parts = proto::split_frame(frame);
     v1::RequestMeta meta;
     if (!parts || !meta.ParseFromArray(parts.value().meta.data(),
@@ -188,6 +199,11 @@ awaitable<void> session::read_loop() {
   }
   reading_ = false;
   read_deadline_ = never;
+  if (peer_gone && !shared_.stopping) {
+    // The client hung up: nobody will read the answers still being prepared.
+    abort();
+    co_return;
+  }
   wake(writer_wake_);
 }
 
@@ -299,20 +315,28 @@ awaitable<void> session::wait_durable(produce_outcome& outcome, std::chrono::mil
 }
 
 awaitable<fetch_outcome> session::long_poll(const v1::FetchRequest& req) {
-  const auto deadline = clock::now() + std::chrono::milliseconds(req.max_wait_ms());
+  const auto wait = std::min(req.max_wait_ms(), shared_.ctx.config.fetch_max_wait_ms);
+  const auto deadline = clock::now() + std::chrono::milliseconds(wait);
   while (true) {
     auto outcome = fetch_once(req, shared_.ctx);
-    if (outcome.has_error || outcome.bytes >= std::max<uint32_t>(req.min_bytes(), 1) ||
-        clock::now() >= deadline || shared_.stopping || closed_) {
+    if (outcome.has_error || outcome.watch.empty() ||
+        outcome.bytes >= std::max<uint32_t>(req.min_bytes(), 1) || clock::now() >= deadline ||
+        shared_.stopping || closed_) {
       co_return outcome;
     }
     fetch_waiters::waiter w(socket_.get_executor());
-    for (const auto& log : outcome.logs)
+    bool moved = false;
+    for (const auto& [log, seen] : outcome.watch) {
       shared_.waiters.watch(log, w);
-    w.timer.expires_at(deadline);
-    {
+      // An append between the read and the watch would otherwise go unnoticed.
+      moved |= log->high_watermark() != seen;
+    }
+    if (!moved) {
+      polls_.push_back(&w);
+      w.timer.expires_at(deadline);
       error_code ignored;
       co_await w.timer.async_wait(into(ignored));
+      std::erase(polls_, &w);
     }
     shared_.waiters.unwatch(w);
   }
@@ -322,7 +346,11 @@ awaitable<bool> session::send_ranges(const std::vector<storage::file_range>& ran
   for (const auto& r : ranges) {
     int fd = r.source->native_handle();
     if (fd >= 0) {
-      auto sent = co_await async_sendfile(socket_, fd, r.position, r.length);
+      // A slow reader is cut off only when it stops making progress.
+      auto sent = co_await async_sendfile(socket_, fd, r.position, r.length, [this] {
+        write_deadline_ =
+            clock::now() + std::chrono::milliseconds(shared_.ctx.config.socket_request_timeout_ms);
+      });
       if (!sent) co_return false;
       continue;
     }

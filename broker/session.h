@@ -74,6 +74,7 @@ class session : public std::enable_shared_from_this<session> {
   clock::time_point read_deadline_ = clock::time_point::max();
   clock::time_point write_deadline_ = clock::time_point::max();
   size_t inflight_ = 0;
+  std::vector<fetch_waiters::waiter*> polls_;  // long-polling fetches, woken by abort()
   bool reading_ = true;
   bool closed_ = false;
 };

@@ -12,13 +12,21 @@ struct connection::pending {
   std::optional<result<response>> answer;
 };
 
+// A caller waiting for its turn to write; the turn is handed over by setting `granted`.
+struct write_turn {
+  explicit write_turn(asio::any_io_executor ex)
+      : timer(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer timer;
+  bool granted = false;
+};
+
 struct connection::link {
   explicit link(asio::any_io_executor ex) : socket(ex) {}
   tcp::socket socket;
   std::deque<std::shared_ptr<pending>> inflight;  // in the order the requests were written
   bool alive = true;
-  bool writing = false;
-  std::deque<std::shared_ptr<asio::steady_timer>> write_waiters;
+  bool writing = false;  // someone holds the write turn
+  std::deque<std::shared_ptr<write_turn>> write_waiters;
 };
 
 connection::connection(asio::any_io_executor executor, client_config config)
@@ -45,7 +53,7 @@ void connection::fail_all(const std::shared_ptr<link>& l, const error& e) {
   }
   l->inflight.clear();
   for (auto& w : l->write_waiters)
-    w->cancel();
+    w->timer.cancel();  // not granted: they give up
   l->write_waiters.clear();
   if (link_ == l) link_.reset();
 }
@@ -87,19 +95,24 @@ awaitable<result<std::shared_ptr<connection::link>>> connection::connected() {
     return make_error(errc::connection_failed, "cannot connect to " + where + ": " + why);
   };
 
-  tcp::resolver resolver(executor_);
-  error_code ec;
-  auto endpoints = co_await resolver.async_resolve(target.value().host,
-                                                   std::to_string(target.value().port), into(ec));
-  if (ec) co_return failed(ec.message());
+  auto resolver = std::make_shared<tcp::resolver>(executor_);
   auto l = std::make_shared<link>(executor_);
+  // One deadline for resolving and connecting.
   auto timeout = std::make_shared<asio::steady_timer>(executor_, config_.connect_timeout);
-  timeout->async_wait([l](const error_code& e) {
+  timeout->async_wait([l, resolver](const error_code& e) {
     if (!e) {
+      resolver->cancel();
       error_code ignored;
       l->socket.close(ignored);
     }
   });
+  error_code ec;
+  auto endpoints = co_await resolver->async_resolve(target.value().host,
+                                                    std::to_string(target.value().port), into(ec));
+  if (ec) {
+    timeout->cancel();
+    co_return failed(ec == asio::error::operation_aborted ? "resolving timed out" : ec.message());
+  }
   co_await asio::async_connect(l->socket, endpoints, into(ec));
   timeout->cancel();
   if (ec)
@@ -170,9 +183,25 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
 
 awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<const std::byte> data,
                                              bool expect_response) {
+  const auto deadline = std::chrono::steady_clock::now() + config_.request_timeout;
   auto connected_link = co_await connected();
   if (!connected_link) co_return connected_link.error();
   auto l = connected_link.value();
+  const auto lost = [&] {
+    return make_error(errc::connection_failed, "connection to " + config_.broker + " lost");
+  };
+
+  // Take the write turn, in arrival order. Requests are put in flight only while holding it, so
+  // the order of `inflight` is the order on the wire, which is the order of the responses.
+  if (l->writing) {
+    auto turn = std::make_shared<write_turn>(executor_);
+    l->write_waiters.push_back(turn);
+    error_code ignored;
+    co_await turn->timer.async_wait(into(ignored));
+    if (!turn->granted) co_return lost();
+  } else {
+    l->writing = true;
+  }
   auto* header = meta.mutable_header();
   header->set_correlation_id(next_correlation_++);
   header->set_client_id(config_.client_id);
@@ -181,45 +210,47 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<con
   if (expect_response) l->inflight.push_back(p);
   auto head = proto::encode_frame_head(meta, data.size());
 
-  while (l->writing && l->alive) {
-    auto t = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
-    l->write_waiters.push_back(t);
-    error_code ignored;
-    co_await t->async_wait(into(ignored));
-  }
-  if (!l->alive) {
-    if (p->answer) co_return std::move(*p->answer);
-    co_return make_error(errc::connection_failed, "connection to " + config_.broker + " lost");
-  }
-  l->writing = true;
+  // One deadline for writing the request and reading its response: a broker that stops reading
+  // or answering fails the call instead of hanging it.
+  auto watchdog = std::make_shared<asio::steady_timer>(executor_, deadline);
+  std::weak_ptr<link> weak = l;
+  watchdog->async_wait([this, weak, p](const error_code& e) {
+    auto target = weak.lock();
+    if (e || !target || p->answer) return;
+    fail_all(target, make_error(errc::timed_out,
+                                "no response from " + config_.broker + " within " +
+                                    std::to_string(config_.request_timeout.count()) + " ms"));
+  });
+
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
                                             asio::buffer(data.data(), data.size())};
   error_code ec;
   co_await asio::async_write(l->socket, buffers, into(ec));
-  l->writing = false;
+  // Hand the turn to the next writer, or give it up.
   if (!l->write_waiters.empty()) {
-    l->write_waiters.front()->cancel();
+    auto next = l->write_waiters.front();
     l->write_waiters.pop_front();
+    next->granted = true;
+    next->timer.cancel();
+  } else {
+    l->writing = false;
   }
-  if (ec) {
+  if (ec && !p->answer) {
     fail_all(l, make_error(errc::connection_failed,
                            "sending to " + config_.broker + " failed: " + ec.message()));
   }
   if (!expect_response) {
-    if (ec) co_return make_error(errc::connection_failed, "sending failed: " + ec.message());
+    watchdog->cancel();
+    if (p->answer && !*p->answer) co_return p->answer->error();
+    if (ec) co_return lost();
     co_return response{};
   }
   if (!p->answer) {
-    p->done.expires_after(config_.request_timeout);
     error_code ignored;
     co_await p->done.async_wait(into(ignored));
   }
-  if (!p->answer) {
-    // Responses come in order: one that never came leaves the stream unusable.
-    fail_all(l, make_error(errc::timed_out, "no response from " + config_.broker + " within " +
-                                                std::to_string(config_.request_timeout.count()) +
-                                                " ms"));
-  }
+  watchdog->cancel();
+  if (!p->answer) co_return lost();
   co_return std::move(*p->answer);
 }
 

@@ -24,7 +24,7 @@ struct consumer::impl {
   struct partition_state {
     std::optional<int64_t> fetch_position;  // next offset to fetch; nullopt: to be reset
     int64_t position = -1;                  // next offset poll() hands out
-    uint64_t generation = 0;                // bumped by seek: stale fetch results are dropped
+    uint64_t generation = 0;  // new on assign and seek: stale fetch results are dropped
     int64_t high_watermark = -1;
     std::deque<consumer_record> buffered;
   };
@@ -226,13 +226,15 @@ struct consumer::impl {
             topic_partition tp{t.name(), p.partition()};
             auto it = parts.find(tp);
             auto q = asked.find(tp);
-            if (it == parts.end() || q == asked.end() || it->second.generation != q->second.first) {
-              continue;  // unassigned or sought since the fetch went out
+            if (it == parts.end() || q == asked.end() || it->second.generation != q->second.first ||
+                it->second.fetch_position != q->second.second) {
+              continue;  // unassigned, reassigned or sought since the fetch went out
             }
             auto& st = it->second;
             if (p.high_watermark() >= 0) st.high_watermark = p.high_watermark();
             if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
               st.fetch_position.reset();
+              buffered_total -= st.buffered.size();
               st.buffered.clear();
               continue;
             }
@@ -265,7 +267,8 @@ struct consumer::impl {
   std::condition_variable data_ready;
   std::map<topic_partition, partition_state> parts;
   size_t buffered_total = 0;
-  size_t next_partition = 0;  // round-robin start for poll()
+  size_t next_partition = 0;     // round-robin start for poll()
+  uint64_t next_generation = 0;  // partition states never share a generation
   std::optional<error> error_once;
   bool polling = false;  // poll() has been called: fetching may start
   bool stopped = false;
@@ -298,7 +301,11 @@ result<void> consumer::assign(const std::vector<topic_partition>& partitions) {
   std::map<topic_partition, impl::partition_state> next;
   for (const auto& tp : partitions) {
     auto it = d.parts.find(tp);
-    next[tp] = it != d.parts.end() ? std::move(it->second) : impl::partition_state{};
+    if (it != d.parts.end()) {
+      next[tp] = std::move(it->second);
+    } else {
+      next[tp].generation = ++d.next_generation;
+    }
   }
   d.parts = std::move(next);
   d.buffered_total = 0;
@@ -328,7 +335,7 @@ result<void> consumer::seek(const topic_partition& tp, int64_t offset) {
   it->second.buffered.clear();
   it->second.fetch_position = offset;
   it->second.position = offset;
-  ++it->second.generation;
+  it->second.generation = ++d.next_generation;
   d.wake_fetcher();
   return success();
 }

@@ -159,19 +159,20 @@ void producer::flush() {
 
 void producer::close() {
   auto& d = *impl_;
-  {
-    std::lock_guard lock(d.mu);
-    if (d.closed) return;
-  }
   if (d.rt.on_runtime_thread()) {
     std::lock_guard lock(d.mu);
-    d.closed = true;  // from a callback: the destructor finishes the job
+    d.closed = true;  // from a callback: refuse sends; the destructor finishes the job
     return;
+  }
+  std::lock_guard closing(d.close_mu);
+  {
+    std::lock_guard lock(d.mu);
+    if (d.stopped) return;
+    d.closed = true;  // before flushing, so nothing queued after the flush is left behind
   }
   flush();
   {
     std::lock_guard lock(d.mu);
-    d.closed = true;
     d.stopped = true;
   }
   d.rt.run([&d]() -> awaitable<void> {

@@ -38,6 +38,7 @@ class producer {
  public:
   explicit producer(producer_config config);
   /// close(): delivers or fails everything queued.
+  /// REQUIRES: not destroyed from a delivery callback (the callback's own thread).
   ~producer();
   producer(const producer&) = delete;
   producer& operator=(const producer&) = delete;
@@ -51,7 +52,8 @@ class producer {
 
   /// Sends every queued record now and waits until each is acknowledged or failed.
   void flush();
-  /// flush(), then stops. Further sends fail.
+  /// flush(), then stops. Further sends fail. From a delivery callback it only refuses further
+  /// sends; the destructor does the rest.
   void close();
 
   /// Records acknowledged and failed so far.

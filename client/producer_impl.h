@@ -40,6 +40,9 @@ struct ready_batch {
   steady::time_point deadline;    // delivery timeout
   steady::time_point not_before;  // retry backoff
   int attempts = 0;
+  // The broker refused it for a sequence gap: certainly not in the log, so it may be given new
+  // sequence numbers when the producer starts a new epoch.
+  bool not_appended = false;
 };
 
 struct partition_state {
@@ -51,6 +54,7 @@ struct partition_state {
 
 struct producer::impl {
   explicit impl(producer_config config);
+  ~impl() { rt.stop(); }  // before the members the runtime thread uses go away
 
   // Application side (any thread).
   result<int32_t> partitions_of(const std::string& topic);
@@ -65,6 +69,11 @@ struct producer::impl {
   void complete(ready_batch& b, const result<record_metadata>& first, int64_t base_offset,
                 int64_t log_append_time);
   void retry_or_fail(std::shared_ptr<ready_batch> b, const error& e);
+  // After a sequenced batch failed for good, the broker waits for a sequence number that will
+  // never come. Once nothing is in flight and every batch waiting for a retry is certainly not
+  // in the log, start a new epoch: sequences restart at 0 and those batches are re-sequenced.
+  // REQUIRES: mu.
+  bool maybe_start_new_epoch();
   void wake_sender();
 
   producer_config config;
@@ -86,9 +95,11 @@ struct producer::impl {
   size_t memory_used = 0;
   size_t queued_records = 0;  // accepted and not yet completed
   int requests_in_flight = 0;
+  bool new_epoch_needed = false;
   bool flushing = false;
-  bool closed = false;
-  bool stopped = false;
+  bool closed = false;   // send() refuses records
+  bool stopped = false;  // the runtime is stopped
+  std::mutex close_mu;   // one close() at a time
   uint64_t delivered = 0;
   uint64_t failed = 0;
 };

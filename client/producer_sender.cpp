@@ -36,19 +36,28 @@ std::vector<std::shared_ptr<ready_batch>> producer::impl::drain(steady::time_poi
         ++ps.in_flight;
       }
       if (!ps.retry.empty()) {
-        // Retries go first and alone, so sequence numbers reach the broker in order.
-        if (ps.in_flight == 0) {
+        // Retries go first and alone, so sequence numbers reach the broker in order. While a
+        // new epoch is needed, only those that may be in the log go (to learn whether they
+        // are); the others wait for their new sequence numbers.
+        if (ps.in_flight == 0 && can_sequence) {
           if (ps.retry.front()->not_before <= now) {
-            for (auto& b : ps.retry)
-              out.push_back(b);
-            ps.in_flight += static_cast<int>(ps.retry.size());
-            ps.retry.clear();
+            std::deque<std::shared_ptr<ready_batch>> keep;
+            for (auto& b : ps.retry) {
+              if (new_epoch_needed && b->not_appended) {
+                keep.push_back(b);
+              } else {
+                out.push_back(b);
+                ++ps.in_flight;
+              }
+            }
+            ps.retry = std::move(keep);
           } else {
             next_wake = std::min(next_wake, ps.retry.front()->not_before);
           }
         }
         continue;
       }
+      if (new_epoch_needed) continue;
       while (!ps.open.empty() && can_sequence && ps.in_flight < config.max_in_flight) {
         auto& ob = *ps.open.front();
         bool due = flushing || ps.open.size() > 1 ||
@@ -134,18 +143,22 @@ void producer::impl::retry_or_fail(std::shared_ptr<ready_batch> b, const error& 
   {
     std::lock_guard lock(mu);
     auto& ps = partitions[{b->topic, b->partition}];
-    // A sequence gap right after a batch that waits for its retry is that batch's doing.
-    bool gap_behind_retry = wire_code(e) == v1::OUT_OF_ORDER_SEQUENCE_NUMBER && !ps.retry.empty();
-    if ((retriable(e) || gap_behind_retry) && now < b->deadline && !stopped) {
+    const bool gap = wire_code(e) == v1::OUT_OF_ORDER_SEQUENCE_NUMBER;
+    // A sequence gap behind a batch waiting for its retry, or behind one that failed for good,
+    // means this batch is certainly not in the log.
+    const bool behind = gap && (!ps.retry.empty() || new_epoch_needed);
+    if ((retriable(e) || behind) && now < b->deadline && !stopped) {
       --ps.in_flight;
       ++b->attempts;
       b->not_before = now + config.retry_backoff;
+      b->not_appended = behind;
       auto at = std::find_if(ps.retry.begin(), ps.retry.end(), [&](const auto& other) {
         return other->base_sequence > b->base_sequence;
       });
       ps.retry.insert(at, std::move(b));
       return;
     }
+    if (config.idempotence && b->base_sequence >= 0) new_epoch_needed = true;
   }
   error final = e;
   if (now >= b->deadline && retriable(e)) {
@@ -155,20 +168,50 @@ void producer::impl::retry_or_fail(std::shared_ptr<ready_batch> b, const error& 
   complete(*b, result<record_metadata>(final), -1, -1);
 }
 
+bool producer::impl::maybe_start_new_epoch() {
+  if (!new_epoch_needed || requests_in_flight > 0) return false;
+  for (const auto& [_, ps] : partitions) {
+    if (ps.in_flight > 0) return false;
+    for (const auto& b : ps.retry) {
+      if (!b->not_appended) return false;
+    }
+  }
+  if (producer_epoch == INT16_MAX) {
+    producer_id = -1;  // the sender asks for a new id; sequences restart with it
+    producer_epoch = -1;
+  } else {
+    ++producer_epoch;
+  }
+  for (auto& [_, ps] : partitions) {
+    int32_t seq = 0;
+    for (auto& b : ps.retry) {
+      b->base_sequence = seq;
+      if (producer_id >= 0) proto::set_producer_fields(b->bytes, producer_id, producer_epoch, seq);
+      seq = add_sequence(seq, b->records);
+      b->not_appended = false;
+    }
+    ps.next_sequence = seq;
+  }
+  new_epoch_needed = false;
+  return true;
+}
+
 awaitable<void> producer::impl::send_request(std::vector<std::shared_ptr<ready_batch>> batches) {
   v1::RequestMeta meta;
   meta.mutable_header()->set_api_key(v1::PRODUCE);
   auto* req = meta.mutable_produce();
   req->set_acks(config.acks);
-  req->set_timeout_ms(static_cast<uint32_t>(config.request_timeout.count()));
+  // Half the client's own deadline, so the broker's REQUEST_TIMED_OUT arrives before the client
+  // gives up on the connection.
+  req->set_timeout_ms(static_cast<uint32_t>(config.request_timeout.count() / 2));
   std::vector<std::byte> data;
-  std::map<std::string, v1::ProduceRequest::Topic*> topics;
+  std::map<std::string, int> topics;           // name -> index in the request
+  std::vector<std::pair<int, int>> positions;  // each batch's (topic, partition) entry
   for (const auto& b : batches) {
-    auto*& t = topics[b->topic];
-    if (t == nullptr) {
-      t = req->add_topics();
-      t->set_name(b->topic);
-    }
+    auto [it, inserted] = topics.try_emplace(b->topic, req->topics_size());
+    if (inserted) req->add_topics()->set_name(b->topic);
+    auto* t = req->mutable_topics(it->second);
+    positions.emplace_back(it->second, t->partitions_size());
     auto* p = t->add_partitions();
     p->set_partition(b->partition);
     p->set_data_offset(data.size());
@@ -187,21 +230,25 @@ awaitable<void> producer::impl::send_request(std::vector<std::shared_ptr<ready_b
     for (auto& b : batches)
       complete(*b, result<record_metadata>(record_metadata{}), -1, -1);
   } else {
-    std::map<std::pair<std::string, int32_t>, const v1::ProduceResponse::Partition*> answers;
-    for (const auto& t : resp.value().meta.produce().topics()) {
-      for (const auto& p : t.partitions())
-        answers[{t.name(), p.partition()}] = &p;
-    }
-    for (auto& b : batches) {
-      auto it = answers.find({b->topic, b->partition});
-      if (it == answers.end()) {
-        retry_or_fail(b, make_error(errc::protocol_error, "no answer for " + b->topic + "-" +
-                                                              std::to_string(b->partition)));
-      } else if (it->second->error().code() != v1::NONE) {
-        retry_or_fail(b, broker_error(it->second->error()));
+    // The answer mirrors the request entry for entry (a partition may appear more than once).
+    const auto& answer = resp.value().meta.produce();
+    for (size_t i = 0; i < batches.size(); ++i) {
+      auto& b = batches[i];
+      auto [ti, pi] = positions[i];
+      const v1::ProduceResponse::Partition* p = nullptr;
+      if (ti < answer.topics_size() && pi < answer.topics(ti).partitions_size() &&
+          answer.topics(ti).name() == b->topic) {
+        p = &answer.topics(ti).partitions(pi);
+      }
+      if (p == nullptr || p->partition() != b->partition) {
+        retry_or_fail(
+            b, make_error(errc::protocol_error, "the answer does not match the request for " +
+                                                    b->topic + "-" + std::to_string(b->partition)));
+      } else if (p->error().code() != v1::NONE) {
+        retry_or_fail(b, broker_error(p->error()));
       } else {
-        complete(*b, result<record_metadata>(record_metadata{}), it->second->base_offset(),
-                 it->second->log_append_time());
+        complete(*b, result<record_metadata>(record_metadata{}), p->base_offset(),
+                 p->log_append_time());
       }
     }
   }
@@ -213,6 +260,7 @@ awaitable<void> producer::impl::sender() {
     {
       std::lock_guard lock(mu);
       if (stopped) break;
+      maybe_start_new_epoch();
     }
     if (config.idempotence && producer_id < 0) {
       v1::RequestMeta meta;
@@ -224,6 +272,12 @@ awaitable<void> producer::impl::sender() {
         producer_id = resp.value().meta.init_producer_id().producer_id();
         producer_epoch =
             static_cast<int16_t>(resp.value().meta.init_producer_id().producer_epoch());
+        // Batches re-sequenced while there was no id carry none yet.
+        for (auto& [_, ps] : partitions) {
+          for (auto& b : ps.retry) {
+            proto::set_producer_fields(b->bytes, producer_id, producer_epoch, b->base_sequence);
+          }
+        }
       }
     }
     const auto now = steady::now();

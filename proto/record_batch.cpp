@@ -81,6 +81,14 @@ void set_partition_leader_epoch(std::span<std::byte> batch, int32_t epoch) noexc
   store_be<int32_t>(batch.data() + L::partition_leader_epoch, epoch);
 }
 
+void set_producer_fields(std::span<std::byte> batch, int64_t producer_id, int16_t producer_epoch,
+                         int32_t base_sequence) noexcept {
+  store_be<int64_t>(batch.data() + L::producer_id, producer_id);
+  store_be<int16_t>(batch.data() + L::producer_epoch, producer_epoch);
+  store_be<int32_t>(batch.data() + L::base_sequence, base_sequence);
+  store_be<uint32_t>(batch.data() + L::crc, compute_batch_crc(batch));
+}
+
 void stamp_log_append_time(std::span<std::byte> batch, int64_t timestamp) noexcept {
   auto attributes = load_be<int16_t>(batch.data() + L::attributes);
   store_be<int16_t>(batch.data() + L::attributes,

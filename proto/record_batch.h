@@ -96,6 +96,12 @@ void set_base_offset(std::span<std::byte> batch, offset base) noexcept;
 // REQUIRES: batch.size() >= batch_layout::header_size.
 void set_partition_leader_epoch(std::span<std::byte> batch, int32_t epoch) noexcept;
 
+// Rewrites producerId, producerEpoch and baseSequence and the CRC (a producer starting a new
+// epoch re-sequences batches that were never appended).
+// REQUIRES: batch is a whole, valid batch.
+void set_producer_fields(std::span<std::byte> batch, int64_t producer_id, int16_t producer_epoch,
+                         int32_t base_sequence) noexcept;
+
 // Marks the batch LogAppendTime with `timestamp` as its maxTimestamp and rewrites the CRC.
 // Records are untouched: under LogAppendTime every record's timestamp is the batch's maxTimestamp.
 // REQUIRES: batch is a whole, valid batch.

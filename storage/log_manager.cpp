@@ -6,10 +6,9 @@
 #include <charconv>
 #include <mutex>
 
-#include <spdlog/spdlog.h>
-
 #include "storage/compaction.h"
 #include "storage/errc.h"
+#include "storage/log.h"
 #include "storage/topic_metadata.h"
 
 namespace sluice::storage {
@@ -67,7 +66,7 @@ result<std::unique_ptr<log_manager>> log_manager::open(log_manager_options optio
 log_manager::~log_manager() {
   if (!closed_) {
     auto closed = close();
-    if (!closed) spdlog::error("closing the log manager: {}", closed.error().message);
+    if (!closed) log_error("closing the log manager: " + closed.error().message);
   }
 }
 
@@ -108,8 +107,8 @@ result<std::shared_ptr<partition_log>> log_manager::open_partition(const std::st
   report_.batches_scanned += stats.batches_scanned;
   report_.bytes_truncated += stats.bytes_truncated;
   if (stats.bytes_truncated > 0) {
-    spdlog::warn("{}-{}: recovery cut {} bytes: {}", topic, id, stats.bytes_truncated,
-                 stats.truncation_reason);
+    log_warn(topic + "-" + std::to_string(id) + ": recovery cut " +
+             std::to_string(stats.bytes_truncated) + " bytes: " + stats.truncation_reason);
   }
   return log;
 }
@@ -147,7 +146,7 @@ result<void> log_manager::load(bool clean) {
     if (!parsed) continue;
     auto it = topics_.find(parsed->first);
     if (it == topics_.end() || parsed->second >= static_cast<int32_t>(it->second.logs.size())) {
-      spdlog::warn("removing {}: its topic was deleted", (options_.data_dir / name).string());
+      log_warn("removing " + (options_.data_dir / name).string() + ": its topic was deleted");
       SLUICE_TRY(fs_.remove_all(options_.data_dir / name));
     }
   }
@@ -263,8 +262,10 @@ result<void> log_manager::compact_if_needed(const std::shared_ptr<partition_log>
   SLUICE_TRY(stats, compact(*log, now_ms));
   mark = {log, log->segment_count() - 1, stats.tombstones_retained > 0};
   if (stats.segments_rewritten > 0) {
-    spdlog::info("{}-{}: compaction removed {} records, {} -> {} bytes", log->topic(),
-                 log->id().value, stats.records_removed, stats.bytes_before, stats.bytes_after);
+    log_info(log->topic() + "-" + std::to_string(log->id().value) + ": compaction removed " +
+             std::to_string(stats.records_removed) + " records, " +
+             std::to_string(stats.bytes_before) + " -> " + std::to_string(stats.bytes_after) +
+             " bytes");
   }
   return success();
 }
@@ -285,7 +286,8 @@ result<void> log_manager::run_maintenance(int64_t now_ms) {
     auto retained = log->enforce_retention(now_ms);
     result<void> step = retained ? compact_if_needed(log, now_ms) : result<void>(retained.error());
     if (!step && step.error().code != errc::closed) {
-      spdlog::warn("maintenance of {}-{}: {}", log->topic(), log->id().value, step.error().message);
+      log_warn("maintenance of " + log->topic() + "-" + std::to_string(log->id().value) + ": " +
+               step.error().message);
       if (!first_error) first_error = step.error();
     }
   }
@@ -334,7 +336,7 @@ result<void> log_manager::close() {
     }
   }
   if (first_error) {
-    spdlog::error("unclean shutdown: {}", first_error->message);
+    log_error("unclean shutdown: " + first_error->message);
     return *first_error;
   }
   SLUICE_TRY(write_file_atomically(fs_, options_.data_dir / clean_marker, as_bytes("clean\n")));

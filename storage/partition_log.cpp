@@ -4,11 +4,10 @@
 #include <charconv>
 #include <chrono>
 
-#include <spdlog/spdlog.h>
-
 #include "proto/errc.h"
 #include "storage/errc.h"
 #include "storage/flusher.h"
+#include "storage/log.h"
 #include "storage/log_scanner.h"
 #include "storage/retention.h"
 
@@ -130,9 +129,9 @@ result<std::shared_ptr<partition_log>> partition_log::open(filesystem& fs, fs::p
     SLUICE_TRY(next, log->segments_.back()->next_offset());
     if (next != bases[i + 1]) {
       // Cut short: what followed it is past a gap and cannot be trusted.
-      spdlog::warn(
-          "{}-{}: recovery ended segment {} at offset {}; dropping the {} segments after it",
-          log->topic_, id.value, bases[i].value, next.value, bases.size() - i - 1);
+      log_warn(log->topic_ + "-" + std::to_string(id.value) + ": recovery ended segment " +
+               std::to_string(bases[i].value) + " at offset " + std::to_string(next.value) +
+               "; dropping the " + std::to_string(bases.size() - i - 1) + " segments after it");
       for (size_t j = i + 1; j < bases.size(); ++j) {
         SLUICE_TRY(remove_segment_files(fs, dir, bases[j]));
       }
@@ -266,7 +265,7 @@ result<void> partition_log::roll(bool seal_now) {
   SLUICE_TRY(fs_.sync_directory(dir_));
   segments_.push_back(std::move(seg));
   if (auto snap = snapshot_producers(); !snap) {
-    spdlog::warn("{}-{}: producer snapshot: {}", topic_, id_.value, snap.error().message);
+    log_warn(annotate(snap.error()).message);
   }
   const log_position start{log_end_, log_end_, 0};
   if (old.sealed()) durable_ = start;  // sealing synced everything appended so far
@@ -352,7 +351,9 @@ result<void> partition_log::load_producers() {
       from = std::max(from, *it);
       break;
     }
-    spdlog::warn("{}-{}: ignoring {}: {}", topic_, id_.value, path.string(), state.error().message);
+    log_warn(annotate(make_error(errc::corrupt_metadata,
+                                 "ignoring " + path.string() + ": " + state.error().message))
+                 .message);
   }
   // Replay the batch headers after the snapshot.
   const int64_t now = options_.clock();
@@ -448,7 +449,7 @@ result<void> partition_log::flush_locked(bool& hw_moved) {
     }
     // Conservative if it fails: recovery then checks more segments than it needs to.
     auto stored = store_recovery_point(target.segment_base);
-    if (!stored) spdlog::warn("{}-{}: {}", topic_, id_.value, stored.error().message);
+    if (!stored) log_warn(annotate(stored.error()).message);
   }
   auto synced = log->sync();
   std::lock_guard lock(mutex_);
@@ -651,7 +652,7 @@ result<void> partition_log::close() {
     }
     durable_ = end_position();
     if (auto snap = snapshot_producers(); !snap) {
-      spdlog::warn("{}-{}: producer snapshot: {}", topic_, id_.value, snap.error().message);
+      log_warn(annotate(snap.error()).message);
     }
     active_base = active().base_offset();
     if (active_base == recovery_point_) return success();
