@@ -3,7 +3,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "broker/errc.h"
+#include "broker/listen.h"
 
 namespace sluice::broker {
 
@@ -14,19 +14,7 @@ metrics_http::metrics_http(asio::io_context& io, std::function<std::string()> re
     : io_(io), render_(std::move(render)), acceptor_(io) {}
 
 result<tcp::endpoint> metrics_http::bind(const host_port& where) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(where.host, ec);
-  if (ec) return make_error(errc::startup_failed, "metrics.listen host must be an IP address");
-  tcp::endpoint endpoint(address, where.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(errc::startup_failed, "cannot listen for metrics on " + where.host + ":" +
-                                                std::to_string(where.port) + ": " + ec.message());
-  }
-  return acceptor_.local_endpoint();
+  return listen_on(acceptor_, where, "metrics");
 }
 
 void metrics_http::start() {

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "broker/errc.h"
+#include "broker/listen.h"
 #include "broker/wire_error.h"
 #include "proto/frame.h"
 
@@ -15,26 +15,7 @@ server::server(asio::io_context& io, session_shared& shared)
       drained_(io, std::chrono::steady_clock::time_point::max()) {}
 
 result<tcp::endpoint> server::bind(const host_port& where) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(where.host, ec);
-  if (ec) {
-    tcp::resolver resolver(io_);
-    auto found = resolver.resolve(where.host, std::to_string(where.port), ec);
-    if (ec || found.empty()) {
-      return make_error(errc::startup_failed, "cannot resolve listen host " + where.host);
-    }
-    address = found.begin()->endpoint().address();
-  }
-  tcp::endpoint endpoint(address, where.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(errc::startup_failed, "cannot listen on " + where.host + ":" +
-                                                std::to_string(where.port) + ": " + ec.message());
-  }
-  return acceptor_.local_endpoint();
+  return listen_on(acceptor_, where, "clients");
 }
 
 void server::start() {
