@@ -1,3 +1,4 @@
+#include "broker/group/coordinator.h"
 #include "broker/handlers.h"
 #include "broker/wire_error.h"
 #include "storage/errc.h"
@@ -19,7 +20,7 @@ result<std::shared_ptr<storage::partition_log>> find_partition(broker_context& c
 
 v1::ApiVersionsResponse handle_api_versions(const v1::ApiVersionsRequest&) {
   v1::ApiVersionsResponse resp;
-  for (int key = v1::API_VERSIONS; key <= v1::INIT_PRODUCER_ID; ++key) {
+  for (int key = v1::API_VERSIONS; key <= v1::CREATE_PARTITIONS; ++key) {
     auto* api = resp.add_apis();
     api->set_api_key(static_cast<v1::ApiKey>(key));
     api->set_min_version(api_version);
@@ -114,7 +115,23 @@ v1::DeleteTopicsResponse handle_delete_topics(const v1::DeleteTopicsRequest& req
     auto* result = resp.add_topics();
     result->set_name(name);
     auto deleted = ctx.logs.delete_topic(name);
-    if (!deleted) to_wire_error(deleted.error(), result->mutable_error());
+    if (!deleted) {
+      to_wire_error(deleted.error(), result->mutable_error());
+    } else if (ctx.groups != nullptr) {
+      ctx.groups->topic_deleted(name);
+    }
+  }
+  return resp;
+}
+
+v1::CreatePartitionsResponse handle_create_partitions(const v1::CreatePartitionsRequest& req,
+                                                      broker_context& ctx) {
+  v1::CreatePartitionsResponse resp;
+  for (const auto& t : req.topics()) {
+    auto* result = resp.add_topics();
+    result->set_name(t.name());
+    auto grown = ctx.logs.add_partitions(t.name(), t.count());
+    if (!grown) to_wire_error(grown.error(), result->mutable_error());
   }
   return resp;
 }

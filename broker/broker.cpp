@@ -12,8 +12,10 @@
 
 #include "broker/asio.h"
 #include "broker/fetch_waiters.h"
+#include "broker/group/coordinator.h"
 #include "broker/memory_budget.h"
 #include "broker/metrics_http.h"
+#include "broker/producer_ids.h"
 #include "broker/server.h"
 
 namespace sluice::broker {
@@ -105,13 +107,20 @@ int run_broker(const broker_config& config) {
         report.partitions, config.storage.data_dir.string(), report.batches_scanned,
         report.bytes_truncated);
   }
-  auto ids = producer_id_allocator::open(storage::posix_filesystem(), config.storage.data_dir);
-  if (!ids) {
-    spdlog::error("{}", ids.error().message);
+  auto store = storage::offset_store::open(config.storage.data_dir / "offsets");
+  if (!store) {
+    spdlog::error("{}", store.error().message);
+    return 1;
+  }
+  producer_id_allocator ids(*store.value());
+  group_coordinator groups(*logs.value(), *store.value(), config, metrics,
+                           storage::system_clock_ms);
+  if (auto loaded = groups.load(); !loaded) {
+    spdlog::error("loading consumer groups: {}", loaded.error().message);
     return 1;
   }
 
-  broker_context ctx{*logs.value(), config, ids.value(), metrics, config.listen.host, 0};
+  broker_context ctx{*logs.value(), config, ids, metrics, &groups, config.listen.host, 0};
   memory_budget budget(io.get_executor(), config.queued_max_request_bytes, metrics);
   fetch_waiters waiters(io.get_executor());
   session_shared shared{ctx, budget, waiters};
@@ -128,7 +137,10 @@ int run_broker(const broker_config& config) {
   std::optional<metrics_http> http;
   if (config.metrics_listen) {
     http.emplace(io, [&] {
-      return metrics.render([&](std::string& out) { render_partition_gauges(*logs.value(), out); });
+      return metrics.render([&](std::string& out) {
+        render_partition_gauges(*logs.value(), out);
+        groups.render_metrics(out);
+      });
     });
     auto metrics_bound = http->bind(*config.metrics_listen);
     if (!metrics_bound) {
@@ -141,6 +153,19 @@ int run_broker(const broker_config& config) {
   }
 
   srv.start();
+  // Session timeouts and topic changes of consumer groups.
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        asio::steady_timer tick(io);
+        while (!shared.stopping) {
+          tick.expires_after(std::chrono::milliseconds(250));
+          error_code ignored;
+          co_await tick.async_wait(into(ignored));
+          groups.sweep();
+        }
+      },
+      asio::detached);
   spdlog::info("sluiced listening on {}:{}", bound.value().address().to_string(),
                bound.value().port());
 

@@ -37,6 +37,11 @@ struct broker_config {
   uint32_t fetch_max_bytes = 55 << 20;
   uint32_t fetch_max_wait_ms = 30'000;
   int64_t shutdown_timeout_ms = 30'000;
+  int64_t group_session_timeout_ms = 45'000;
+  int64_t group_min_session_timeout_ms = 1'000;
+  int64_t group_max_session_timeout_ms = 300'000;
+  int64_t group_heartbeat_interval_ms = 1'000;
+  int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
   // data.dir, flush policy, maintenance interval, topic defaults, limits.
   storage::log_manager_options storage;
 };

@@ -1,5 +1,6 @@
-// What request handlers need from the broker: the logs, the config, producer ids, metrics and
-// the address clients reach it at. Handlers use nothing else, so they run without sockets.
+// What request handlers need from the broker: the logs, the config, producer ids, metrics, the
+// group coordinator and the address clients reach it at. Handlers use nothing else, so they run
+// without sockets.
 #pragma once
 
 #include <cstdint>
@@ -15,11 +16,14 @@
 
 namespace sluice::broker {
 
+class group_coordinator;
+
 struct broker_context {
   storage::log_manager& logs;
   const broker_config& config;
   producer_id_allocator& producer_ids;
   metrics_registry& metrics;
+  group_coordinator* groups = nullptr;  // null in tests of the plain handlers
   std::string advertised_host;
   uint16_t advertised_port = 0;
 };

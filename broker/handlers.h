@@ -22,6 +22,8 @@ v1::CreateTopicsResponse handle_create_topics(const v1::CreateTopicsRequest& req
                                               broker_context& ctx);
 v1::DeleteTopicsResponse handle_delete_topics(const v1::DeleteTopicsRequest& req,
                                               broker_context& ctx);
+v1::CreatePartitionsResponse handle_create_partitions(const v1::CreatePartitionsRequest& req,
+                                                      broker_context& ctx);
 v1::ListOffsetsResponse handle_list_offsets(const v1::ListOffsetsRequest& req, broker_context& ctx);
 // Fails (the whole request) when no id can be allocated or a transactional id is given.
 result<v1::InitProducerIdResponse> handle_init_producer_id(const v1::InitProducerIdRequest& req,

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/group/coordinator.h"
 #include "broker/sendfile.h"
 #include "broker/wire_error.h"
 #include "proto/frame.h"
@@ -21,6 +22,15 @@ bool body_matches(const v1::RequestMeta& meta) {
     case v1::RequestMeta::kFetch: return meta.header().api_key() == v1::FETCH;
     case v1::RequestMeta::kListOffsets: return meta.header().api_key() == v1::LIST_OFFSETS;
     case v1::RequestMeta::kInitProducerId: return meta.header().api_key() == v1::INIT_PRODUCER_ID;
+    case v1::RequestMeta::kConsumerGroupHeartbeat:
+      return meta.header().api_key() == v1::CONSUMER_GROUP_HEARTBEAT;
+    case v1::RequestMeta::kOffsetCommit: return meta.header().api_key() == v1::OFFSET_COMMIT;
+    case v1::RequestMeta::kOffsetFetch: return meta.header().api_key() == v1::OFFSET_FETCH;
+    case v1::RequestMeta::kListGroups: return meta.header().api_key() == v1::LIST_GROUPS;
+    case v1::RequestMeta::kDescribeGroups: return meta.header().api_key() == v1::DESCRIBE_GROUPS;
+    case v1::RequestMeta::kDeleteGroups: return meta.header().api_key() == v1::DELETE_GROUPS;
+    case v1::RequestMeta::kCreatePartitions:
+      return meta.header().api_key() == v1::CREATE_PARTITIONS;
     case v1::RequestMeta::BODY_NOT_SET: return false;
   }
   return false;
@@ -234,6 +244,29 @@ awaitable<void> session::handle(std::shared_ptr<outgoing> slot, std::unique_ptr<
     case v1::RequestMeta::kListOffsets:
       *resp.mutable_list_offsets() = handle_list_offsets(meta.list_offsets(), ctx);
       break;
+    case v1::RequestMeta::kCreatePartitions:
+      *resp.mutable_create_partitions() = handle_create_partitions(meta.create_partitions(), ctx);
+      break;
+    case v1::RequestMeta::kConsumerGroupHeartbeat:
+      *resp.mutable_consumer_group_heartbeat() =
+          ctx.groups->heartbeat(meta.consumer_group_heartbeat(), meta.header().client_id(),
+                                resp.mutable_header()->mutable_error());
+      break;
+    case v1::RequestMeta::kOffsetCommit:
+      *resp.mutable_offset_commit() = co_await commit_offsets(meta.offset_commit());
+      break;
+    case v1::RequestMeta::kOffsetFetch:
+      *resp.mutable_offset_fetch() = ctx.groups->fetch_offsets(meta.offset_fetch());
+      break;
+    case v1::RequestMeta::kListGroups:
+      *resp.mutable_list_groups() = ctx.groups->list_groups();
+      break;
+    case v1::RequestMeta::kDescribeGroups:
+      *resp.mutable_describe_groups() = ctx.groups->describe_groups(meta.describe_groups());
+      break;
+    case v1::RequestMeta::kDeleteGroups:
+      *resp.mutable_delete_groups() = ctx.groups->delete_groups(meta.delete_groups());
+      break;
     case v1::RequestMeta::kInitProducerId: {
       auto r = handle_init_producer_id(meta.init_producer_id(), ctx);
       if (r) {
@@ -312,6 +345,27 @@ awaitable<void> session::wait_durable(produce_outcome& outcome, std::chrono::mil
       to_wire_error(st->results[i]->error(), p->mutable_error());
     }
   }
+}
+
+awaitable<v1::OffsetCommitResponse> session::commit_offsets(const v1::OffsetCommitRequest& req) {
+  struct state {
+    explicit state(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    std::optional<v1::OffsetCommitResponse> answer;
+  };
+  auto executor = socket_.get_executor();
+  auto st = std::make_shared<state>(executor);
+  shared_.ctx.groups->commit(req, [st, executor](v1::OffsetCommitResponse r) {
+    asio::post(executor, [st, r = std::move(r)]() mutable {
+      st->answer = std::move(r);
+      st->timer.cancel();
+    });
+  });
+  if (!st->answer) {
+    error_code ignored;
+    co_await st->timer.async_wait(into(ignored));
+  }
+  co_return std::move(*st->answer);
 }
 
 awaitable<fetch_outcome> session::long_poll(const v1::FetchRequest& req) {

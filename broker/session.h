@@ -56,6 +56,8 @@ class session : public std::enable_shared_from_this<session> {
                          v1::RequestMeta meta);
   awaitable<void> wait_durable(produce_outcome& outcome, std::chrono::milliseconds timeout);
   awaitable<fetch_outcome> long_poll(const v1::FetchRequest& req);
+  // Answers once the commit is durable (the offset store calls back on its own thread).
+  awaitable<v1::OffsetCommitResponse> commit_offsets(const v1::OffsetCommitRequest& req);
   awaitable<bool> send_ranges(const std::vector<storage::file_range>& ranges);
 
   // Queues an error response that is ready at once.

@@ -212,6 +212,35 @@ result<void> log_manager::delete_topic(std::string_view name) {
   return success();
 }
 
+result<topic_description> log_manager::add_partitions(std::string_view name, int32_t partitions) {
+  std::unique_lock lock(topics_mutex_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    return make_error(errc::unknown_topic, "topic " + std::string(name) + " does not exist");
+  }
+  auto& state = it->second;
+  const auto current = static_cast<int32_t>(state.logs.size());
+  if (partitions <= current || partitions > options_.max_partitions) {
+    return make_error(errc::invalid_partitions,
+                      "topic " + std::string(name) + " has " + std::to_string(current) +
+                          " partitions; the new count must be more, and at most " +
+                          std::to_string(options_.max_partitions));
+  }
+  // Partitions first, then the metadata that makes them part of the topic: a crash between the
+  // two leaves directories that the next start removes.
+  std::vector<std::shared_ptr<partition_log>> added;
+  for (int32_t p = current; p < partitions; ++p) {
+    SLUICE_TRY(fs_.remove_all(partition_dir(name, p)));
+    SLUICE_TRY(log, open_partition(std::string(name), p, state.config, true));
+    added.push_back(std::move(log));
+  }
+  SLUICE_TRY(fs_.sync_directory(options_.data_dir));
+  std::string text = format_topic_metadata({partitions, state.overrides});
+  SLUICE_TRY(write_file_atomically(fs_, metadata_path(name), as_bytes(text)));
+  state.logs.insert(state.logs.end(), added.begin(), added.end());
+  return describe(it->first, state);
+}
+
 std::vector<topic_description> log_manager::list_topics() const {
   std::shared_lock lock(topics_mutex_);
   std::vector<topic_description> out;

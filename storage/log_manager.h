@@ -69,6 +69,8 @@ class log_manager {
   [[nodiscard]] result<topic_description> create_topic(const std::string& name, int32_t partitions,
                                                        const config_map& overrides = {});
   [[nodiscard]] result<void> delete_topic(std::string_view name);
+  // Grows a topic to `partitions` partitions (errc::invalid_partitions unless more than now).
+  [[nodiscard]] result<topic_description> add_partitions(std::string_view name, int32_t partitions);
   [[nodiscard]] std::vector<topic_description> list_topics() const;
   [[nodiscard]] result<topic_description> describe_topic(std::string_view name) const;
 

@@ -15,6 +15,7 @@ struct fixture {
   test::temp_dir dir;
   broker::broker_config config;
   std::unique_ptr<storage::log_manager> logs;
+  std::unique_ptr<storage::offset_store> store;
   std::optional<broker::producer_id_allocator> ids;
   broker::metrics_registry metrics;
   std::unique_ptr<broker::broker_context> ctx;
@@ -23,10 +24,10 @@ struct fixture {
     config.storage.data_dir = dir.path();
     config.storage.maintenance_interval = std::chrono::milliseconds(0);
     logs = storage::log_manager::open(config.storage).value();
-    ids.emplace(
-        broker::producer_id_allocator::open(storage::posix_filesystem(), dir.path()).value());
+    store = storage::offset_store::open(dir / "offsets").value();
+    ids.emplace(*store);
     ctx = std::make_unique<broker::broker_context>(
-        broker::broker_context{*logs, config, *ids, metrics, "127.0.0.1", 9292});
+        broker::broker_context{*logs, config, *ids, metrics, nullptr, "127.0.0.1", 9292});
     REQUIRE(logs->create_topic("a", 2));
     REQUIRE(logs->create_topic("b", 1));
   }

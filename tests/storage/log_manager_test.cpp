@@ -169,3 +169,23 @@ TEST_CASE("maintenance applies retention and compaction", "[storage][manager]") 
   CHECK(old->log_start() == offset{30});
   CHECK(test::read_all(*table).size() < table_records);
 }
+
+TEST_CASE("a topic grows to more partitions and keeps them after a restart", "[storage][manager]") {
+  test::temp_dir dir;
+  {
+    auto m = log_manager::open(options_for(dir)).value();
+    REQUIRE(m->create_topic("grow", 2));
+    produce(*m, "grow", 1, 3);
+    auto grown = m->add_partitions("grow", 5);
+    REQUIRE(grown);
+    CHECK(grown.value().partitions == 5);
+    CHECK(m->partition("grow", partition_id{4}));
+    auto shrink = m->add_partitions("grow", 3);
+    REQUIRE_FALSE(shrink);
+    CHECK(shrink.error().code == storage::errc::invalid_partitions);
+    REQUIRE(m->close());
+  }
+  auto m = log_manager::open(options_for(dir)).value();
+  CHECK(m->describe_topic("grow").value().partitions == 5);
+  CHECK(m->partition("grow", partition_id{1}).value()->log_end() == offset{3});
+}
