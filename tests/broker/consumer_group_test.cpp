@@ -3,6 +3,7 @@
 #include "group/group_state.pb.h"
 
 #include <catch2/catch.hpp>
+#include <deque>
 
 using namespace sluice::broker;
 
@@ -106,14 +107,21 @@ TEST_CASE("stale epochs are fenced on heartbeats and refused on commits", "[brok
   settle(g, {&a, &b}, 100);
   CHECK_FALSE(g.check_commit(a.id, a.epoch));
   const int32_t old_epoch = a.epoch;
-  // Two more rebalances move a's assignment, and its epoch, twice.
-  member_handle c, d;
-  settle(g, {&a, &b, &c}, 200);
-  settle(g, {&a, &b, &c, &d}, 300);
-  REQUIRE(a.epoch != old_epoch);
+  // Newcomers join until a's assignment, and so its epoch, has changed twice: one epoch back is
+  // still accepted (a response may have been lost), two back is stale. Which members lose
+  // partitions depends on the random member ids, so count rather than assume.
+  std::deque<member_handle> newcomers;
+  std::vector<member_handle*> all{&a, &b};
+  std::vector<int32_t> a_epochs{a.epoch};
+  for (int64_t now = 200; a_epochs.size() < 3 && newcomers.size() < 4; now += 100) {
+    all.push_back(&newcomers.emplace_back());
+    settle(g, all, now);
+    if (a.epoch != a_epochs.back()) a_epochs.push_back(a.epoch);
+  }
+  REQUIRE(a_epochs.size() >= 3);
   member_handle stale = a;
   stale.epoch = old_epoch;
-  auto r = beat(g, stale, 400);
+  auto r = beat(g, stale, 1000);
   CHECK(r.error == sluice::v1::FENCED_MEMBER_EPOCH);
   auto refused = g.check_commit(a.id, old_epoch);
   REQUIRE(refused);
