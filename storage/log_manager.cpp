@@ -282,14 +282,18 @@ std::vector<std::shared_ptr<partition_log>> log_manager::partitions(std::string_
 
 result<void> log_manager::compact_if_needed(const std::shared_ptr<partition_log>& log,
                                             int64_t now_ms) {
+  if (!log->config().cleanup_compact) return success();
+  // Rolled segments become compactable once the flusher has sealed them: count those, not the
+  // rolled ones, or a pass that came before the seal would hide them from the next.
+  SLUICE_TRY(log->checkpoint());
+  const size_t compactable = log->inactive_segments().size();
   auto& mark = compaction_marks_[log.get()];
-  size_t inactive = log->segment_count() - 1;
   bool same_log = mark.log.lock() == log;
-  if (same_log && inactive == mark.inactive_segments && !mark.tombstones_retained) {
+  if (same_log && compactable == mark.compactable_segments && !mark.tombstones_retained) {
     return success();
   }
   SLUICE_TRY(stats, compact(*log, now_ms));
-  mark = {log, log->segment_count() - 1, stats.tombstones_retained > 0};
+  mark = {log, compactable, stats.tombstones_retained > 0};
   if (stats.segments_rewritten > 0) {
     log_info(log->topic() + "-" + std::to_string(log->id().value) + ": compaction removed " +
              std::to_string(stats.records_removed) + " records, " +

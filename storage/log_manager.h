@@ -100,7 +100,7 @@ class log_manager {
   // What the last compaction pass over a partition left, to skip passes that would find nothing.
   struct compaction_mark {
     std::weak_ptr<partition_log> log;
-    size_t inactive_segments = 0;
+    size_t compactable_segments = 0;  // sealed and below the recovery point at the last pass
     bool tombstones_retained = false;
   };
 
