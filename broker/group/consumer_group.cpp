@@ -262,6 +262,7 @@ void consumer_group::reassign(const std::string& cause, int64_t now_ms,
     history_.back().set_duration_ms(now_ms - history_.back().started_ms());  // superseded
   }
   history_.push_back(std::move(record));
+  ++rebalance_counts_[cause];
   while (history_.size() > history_kept)
     history_.pop_front();
 

@@ -102,6 +102,10 @@ class consumer_group {
   [[nodiscard]] const std::deque<v1::DescribeGroupsResponse::Rebalance>& history() const noexcept {
     return history_;
   }
+  // Rebalances started since this broker loaded the group, by cause.
+  [[nodiscard]] const std::map<std::string, uint64_t>& rebalance_counts() const noexcept {
+    return rebalance_counts_;
+  }
   // Every partition some member subscribes to.
   [[nodiscard]] partition_set subscribed_partitions(const topic_catalog& catalog) const;
 
@@ -126,6 +130,7 @@ class consumer_group {
   assignment target_;
   std::string fingerprint_;
   std::deque<v1::DescribeGroupsResponse::Rebalance> history_;
+  std::map<std::string, uint64_t> rebalance_counts_;
   int64_t empty_since_ms_ = 0;
 };
 

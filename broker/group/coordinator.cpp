@@ -410,6 +410,14 @@ void group_coordinator::render_metrics(std::string& out) {
     out +=
         "sluice_group_epoch{group=\"" + label_value(id) + "\"} " + std::to_string(g.epoch()) + "\n";
   }
+  family("sluice_group_rebalances_total", "counter",
+         "Rebalances since the broker started, by cause (join, leave, timeout, ...).");
+  for (const auto& [id, g] : groups_) {
+    for (const auto& [cause, n] : g.rebalance_counts()) {
+      out += "sluice_group_rebalances_total{group=\"" + label_value(id) + "\",cause=\"" +
+             label_value(cause) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
   family(
       "sluice_group_rebalance_duration_seconds", "gauge",
       "How long the last finished rebalance took, from target change to every member reconciled.");
