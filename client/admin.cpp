@@ -129,4 +129,101 @@ result<std::vector<partition_offset>> admin::list_offsets(const std::string& top
   return out;
 }
 
+result<void> admin::add_partitions(const std::string& topic, int32_t partitions) {
+  auto meta = request(v1::CREATE_PARTITIONS);
+  auto* t = meta.mutable_create_partitions()->add_topics();
+  t->set_name(topic);
+  t->set_count(partitions);
+  SLUICE_TRY(resp, impl_->call(std::move(meta)));
+  if (resp.create_partitions().topics_size() != 1) {
+    return make_error(errc::protocol_error, "CreatePartitions answered for no topic");
+  }
+  return check(resp.create_partitions().topics(0).error());
+}
+
+result<std::vector<group_listing>> admin::list_groups() {
+  auto meta = request(v1::LIST_GROUPS);
+  meta.mutable_list_groups();
+  SLUICE_TRY(resp, impl_->call(std::move(meta)));
+  std::vector<group_listing> out;
+  for (const auto& g : resp.list_groups().groups())
+    out.push_back({g.group_id(), g.state(), g.members()});
+  return out;
+}
+
+result<group_description> admin::describe_group(const std::string& group_id) {
+  auto meta = request(v1::DESCRIBE_GROUPS);
+  meta.mutable_describe_groups()->add_group_ids(group_id);
+  SLUICE_TRY(resp, impl_->call(std::move(meta)));
+  if (resp.describe_groups().groups_size() != 1) {
+    return make_error(errc::protocol_error, "DescribeGroups answered for no group");
+  }
+  const auto& g = resp.describe_groups().groups(0);
+  SLUICE_TRY(check(g.error()));
+  group_description out{g.group_id(), g.state(), g.group_epoch(), g.assignor(), {}, {}, {}};
+  for (const auto& m : g.members()) {
+    group_member_info info{m.member_id(),
+                           m.instance_id(),
+                           m.client_id(),
+                           m.member_epoch(),
+                           {m.subscribed_topics().begin(), m.subscribed_topics().end()},
+                           m.subscribed_regex(),
+                           {}};
+    for (const auto& t : m.assignment()) {
+      for (int32_t p : t.partitions())
+        info.assignment.emplace_back(t.topic(), p);
+    }
+    out.members.push_back(std::move(info));
+  }
+  for (const auto& p : g.partitions()) {
+    out.partitions.push_back({p.topic(), p.partition(), p.owner_member_id(), p.committed_offset(),
+                              p.log_end_offset(), p.lag(), p.lag_ms()});
+  }
+  for (const auto& r : g.rebalances()) {
+    group_rebalance rb{r.cause(), r.group_epoch(), r.started_ms(), r.duration_ms(), {}};
+    for (const auto& m : r.moved()) {
+      rb.moved.push_back({m.topic(), m.partition(), m.from_member(), m.to_member()});
+    }
+    out.rebalances.push_back(std::move(rb));
+  }
+  return out;
+}
+
+result<void> admin::delete_group(const std::string& group_id) {
+  auto meta = request(v1::DELETE_GROUPS);
+  meta.mutable_delete_groups()->add_group_ids(group_id);
+  SLUICE_TRY(resp, impl_->call(std::move(meta)));
+  if (resp.delete_groups().groups_size() != 1) {
+    return make_error(errc::protocol_error, "DeleteGroups answered for no group");
+  }
+  return check(resp.delete_groups().groups(0).error());
+}
+
+result<void> admin::commit_offsets(
+    const std::string& group_id,
+    const std::map<std::pair<std::string, int32_t>, int64_t>& offsets) {
+  auto meta = request(v1::OFFSET_COMMIT);
+  auto* req = meta.mutable_offset_commit();
+  req->set_group_id(group_id);
+  req->set_member_epoch(-1);
+  std::map<std::string, v1::OffsetCommitRequest::Topic*> topics;
+  for (const auto& [tp, off] : offsets) {
+    auto*& t = topics[tp.first];
+    if (t == nullptr) {
+      t = req->add_topics();
+      t->set_name(tp.first);
+    }
+    auto* p = t->add_partitions();
+    p->set_partition(tp.second);
+    p->set_offset(off);
+    p->set_leader_epoch(-1);
+  }
+  SLUICE_TRY(resp, impl_->call(std::move(meta)));
+  for (const auto& t : resp.offset_commit().topics()) {
+    for (const auto& p : t.partitions())
+      SLUICE_TRY(check(p.error()));
+  }
+  return success();
+}
+
 }  // namespace sluice::client

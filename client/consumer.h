@@ -1,10 +1,14 @@
-// The consumer in assign mode: the application names the partitions, the consumer fetches them
-// in the background (the next fetch is sent as soon as the previous answer arrives, so a
-// consumer never waits a round trip between batches) and poll() hands out records.
-// Consumer groups come with the consumer-group issue. Thread-safe.
+// The consumer. In assign mode the application names the partitions; in group mode (subscribe)
+// the broker's group coordinator shares the topics' partitions among the group's members and
+// moves them incrementally as members come and go. Either way the consumer fetches in the
+// background (the next fetch is sent as soon as the previous answer arrives, so a consumer never
+// waits a round trip between batches) and poll() hands out records. Rebalance callbacks and
+// auto-commits run inside poll(), on the application's thread. Thread-safe.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +32,31 @@ struct consumer_config : client_config {
   /// Fetching pauses while this many records wait for poll().
   size_t max_buffered_records = 20'000;
   std::chrono::milliseconds retry_backoff{100};
+
+  /// Group mode: the group to join on subscribe(), and commits' group in either mode.
+  std::string group_id;
+  /// Static membership: a member restarted with the same id within its session timeout gets its
+  /// partitions back without moving anyone else's.
+  std::string group_instance_id;
+  std::string group_assignor;  ///< sticky (the broker's default), range or roundrobin
+  /// Without a heartbeat for this long the member is fenced and its partitions move.
+  std::chrono::milliseconds session_timeout{10'000};
+  bool enable_auto_commit = true;  ///< commit consumed positions from poll(), and on close
+  std::chrono::milliseconds auto_commit_interval{5'000};
+};
+
+/// Told about partitions coming and going in group mode, from inside poll().
+class rebalance_listener {
+ public:
+  virtual ~rebalance_listener() = default;
+  /// Partitions now this member's; consumption starts at the committed offsets.
+  virtual void on_assigned(const std::vector<topic_partition>& partitions) { (void)partitions; }
+  /// Partitions about to move to another member; with auto-commit, already committed. Commit
+  /// here what has been processed and not committed yet.
+  virtual void on_revoked(const std::vector<topic_partition>& partitions) { (void)partitions; }
+  /// Partitions lost without a chance to commit (the member was fenced, e.g. after missing its
+  /// session timeout); another member may already consume them.
+  virtual void on_lost(const std::vector<topic_partition>& partitions) { (void)partitions; }
 };
 
 class consumer {
@@ -37,7 +66,26 @@ class consumer {
   consumer(const consumer&) = delete;
   consumer& operator=(const consumer&) = delete;
 
-  /// Replaces the assignment. Partitions kept from the old one keep their positions.
+  /// Joins group_id, consuming `topics`. `listener` (optional) must outlive the consumer.
+  [[nodiscard]] result<void> subscribe(const std::vector<std::string>& topics,
+                                       rebalance_listener* listener = nullptr);
+  /// Joins group_id, consuming every topic whose name fully matches `regex` (ECMAScript),
+  /// including topics created later.
+  [[nodiscard]] result<void> subscribe_regex(const std::string& regex,
+                                             rebalance_listener* listener = nullptr);
+
+  /// Commits the consumed positions (the offset after the last record poll() returned) of the
+  /// owned partitions, and waits until the commit is durable.
+  [[nodiscard]] result<void> commit_sync();
+  /// Commits explicit offsets: each the next offset to consume.
+  [[nodiscard]] result<void> commit_sync(const std::map<topic_partition, int64_t>& offsets);
+  /// commit_sync() without waiting; `done`, if given, gets the outcome on the network thread.
+  void commit_async(std::function<void(const result<void>&)> done = {});
+  /// The group's committed offset of `tp` (nullopt: none).
+  [[nodiscard]] result<std::optional<int64_t>> committed(const topic_partition& tp);
+
+  /// Assign mode: replaces the assignment. Partitions kept from the old one keep their
+  /// positions. Not in group mode.
   [[nodiscard]] result<void> assign(const std::vector<topic_partition>& partitions);
   [[nodiscard]] std::vector<topic_partition> assignment() const;
 
@@ -60,6 +108,8 @@ class consumer {
   /// The partition's high watermark as of the last fetch.
   [[nodiscard]] std::optional<int64_t> high_watermark(const topic_partition& tp) const;
 
+  /// In group mode commits (with auto-commit) and leaves the group, so its partitions move at
+  /// once (a static member's wait for it instead).
   void close();
 
  private:

@@ -1,0 +1,262 @@
+// The consumer's fetch loop, on its runtime thread: positions from ListOffsets, pipelined
+// fetches, decoding into per-partition buffers.
+#include "client/consumer_impl.h"
+#include "client/errors.h"
+#include "proto/batch_reader.h"
+#include "proto/frame.h"
+
+namespace sluice::client {
+namespace {
+
+std::string text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+}  // namespace
+
+consumer::impl::impl(consumer_config c)
+    : config(std::move(c)),
+      conn(rt.executor(), config),
+      group_conn(rt.executor(), config),
+      wake(rt.executor()),
+      heartbeat_wake(rt.executor()) {
+  asio::co_spawn(rt.executor(), fetch_loop(), asio::detached);
+}
+
+awaitable<void> consumer::impl::pause(std::chrono::milliseconds d) {
+  wake.expires_after(d);
+  error_code ignored;
+  co_await wake.async_wait(into(ignored));
+}
+
+void consumer::impl::add_partitions(const std::set<topic_partition>& tps) {
+  for (const auto& tp : tps) {
+    auto [it, inserted] = parts.try_emplace(tp);
+    if (inserted) it->second.generation = ++next_generation;
+  }
+  wake_fetcher();
+}
+
+void consumer::impl::drop_partitions(const std::set<topic_partition>& tps) {
+  for (const auto& tp : tps) {
+    auto it = parts.find(tp);
+    if (it == parts.end()) continue;
+    buffered_total -= it->second.buffered.size();
+    parts.erase(it);
+  }
+}
+
+// ListOffsets for `tps` by `spec` (and `ts`), on the runtime thread.
+awaitable<result<std::map<topic_partition, int64_t>>> consumer::impl::list_offsets(
+    std::vector<topic_partition> tps, v1::OffsetSpec spec, int64_t ts) {
+  v1::RequestMeta meta;
+  meta.mutable_header()->set_api_key(v1::LIST_OFFSETS);
+  std::map<std::string, v1::ListOffsetsRequest::Topic*> topics;
+  for (const auto& tp : tps) {
+    auto*& t = topics[tp.topic];
+    if (t == nullptr) {
+      t = meta.mutable_list_offsets()->add_topics();
+      t->set_name(tp.topic);
+    }
+    auto* p = t->add_partitions();
+    p->set_partition(tp.partition);
+    p->set_spec(spec);
+    p->set_timestamp(ts);
+  }
+  auto resp = co_await conn.call(std::move(meta));
+  if (!resp) co_return resp.error();
+  std::map<topic_partition, int64_t> out;
+  for (const auto& t : resp.value().meta.list_offsets().topics()) {
+    for (const auto& p : t.partitions()) {
+      if (p.error().code() != v1::NONE) co_return broker_error(p.error());
+      out[{t.name(), p.partition()}] = p.offset();
+    }
+  }
+  co_return out;
+}
+
+// Gives partitions without a position one, by auto_offset_reset.
+awaitable<void> consumer::impl::reset_positions() {
+  std::vector<topic_partition> need;
+  {
+    std::lock_guard lock(mu);
+    for (auto& [tp, st] : parts) {
+      if (!st.fetch_position) need.push_back(tp);
+    }
+  }
+  if (need.empty()) co_return;
+  if (config.auto_offset_reset == "none") {
+    std::lock_guard lock(mu);
+    error_once = make_error(errc::invalid_argument, "no position for " + need.front().topic + "-" +
+                                                        std::to_string(need.front().partition) +
+                                                        " and auto_offset_reset is none");
+    for (const auto& tp : need)
+      parts[tp].fetch_position = -1;  // parked until a seek
+    data_ready.notify_all();
+    co_return;
+  }
+  auto spec = config.auto_offset_reset == "earliest" ? v1::EARLIEST : v1::LATEST;
+  auto offsets = co_await list_offsets(need, spec, -1);
+  std::lock_guard lock(mu);
+  if (!offsets) {
+    if (!retriable(offsets.error())) error_once = offsets.error();
+    data_ready.notify_all();
+    co_return;
+  }
+  for (const auto& [tp, off] : offsets.value()) {
+    auto it = parts.find(tp);
+    if (it == parts.end() || it->second.fetch_position) continue;
+    it->second.fetch_position = off;
+    it->second.position = off;
+  }
+}
+
+// Decodes one partition's slice of a fetch response into its buffer. REQUIRES: mu held.
+void consumer::impl::absorb(const topic_partition& tp, partition_state& st,
+                            std::span<const std::byte> slice) {
+  proto::batch_iterator batches(slice);
+  int64_t next = *st.fetch_position;
+  while (true) {
+    auto batch = batches.next();
+    if (!batch) {
+      error_once = make_error(errc::protocol_error, tp.topic + "-" + std::to_string(tp.partition) +
+                                                        ": " + batch.error().message);
+      break;
+    }
+    if (!batch.value()) break;
+    const auto& h = batch.value()->header;
+    if (!h.is_control()) {
+      auto records = proto::record_iterator::open(*batch.value());
+      if (!records) {
+        error_once = make_error(errc::protocol_error, records.error().message);
+        break;
+      }
+      while (true) {
+        auto r = records.value().next();
+        if (!r) {
+          error_once = make_error(errc::protocol_error, r.error().message);
+          break;
+        }
+        if (!r.value()) break;
+        const auto& rec = *r.value();
+        if (rec.record_offset.value < next) continue;
+        consumer_record out;
+        out.topic = tp.topic;
+        out.partition = tp.partition;
+        out.offset = rec.record_offset.value;
+        out.timestamp = rec.timestamp;
+        out.log_append_time = h.ts_type() == proto::timestamp_type::log_append_time;
+        if (rec.key) out.key = text(*rec.key);
+        if (rec.value) out.value = text(*rec.value);
+        for (const auto& hv : rec.headers()) {
+          out.headers.push_back(
+              {std::string(hv.key),
+               hv.value ? std::optional<std::string>(text(*hv.value)) : std::nullopt});
+        }
+        st.buffered.push_back(std::move(out));
+        ++buffered_total;
+      }
+    }
+    next = std::max(next, h.next_offset().value);
+  }
+  st.fetch_position = next;
+}
+
+awaitable<void> consumer::impl::fetch_loop() {
+  while (true) {
+    bool polled = false;
+    {
+      std::lock_guard lock(mu);
+      if (stopped) break;
+      polled = polling;
+    }
+    // Like Kafka's consumer, fetch only once the application polls, so an assign followed by
+    // a seek does not fetch from a position about to be replaced.
+    if (!polled) {
+      co_await pause(std::chrono::seconds(1));
+      continue;
+    }
+    co_await reset_positions();
+    v1::RequestMeta meta;
+    meta.mutable_header()->set_api_key(v1::FETCH);
+    auto* req = meta.mutable_fetch();
+    req->set_max_wait_ms(static_cast<uint32_t>(config.fetch_max_wait.count()));
+    req->set_min_bytes(config.fetch_min_bytes);
+    req->set_max_bytes(config.fetch_max_bytes);
+    std::map<topic_partition, std::pair<uint64_t, int64_t>> asked;  // generation, offset
+    {
+      std::lock_guard lock(mu);
+      std::map<std::string, v1::FetchRequest::Topic*> topics;
+      if (buffered_total < config.max_buffered_records) {
+        for (auto& [tp, st] : parts) {
+          if (!st.fetch_position || *st.fetch_position < 0) continue;
+          auto*& t = topics[tp.topic];
+          if (t == nullptr) {
+            t = req->add_topics();
+            t->set_name(tp.topic);
+          }
+          auto* p = t->add_partitions();
+          p->set_partition(tp.partition);
+          p->set_fetch_offset(*st.fetch_position);
+          p->set_max_bytes(config.max_partition_fetch_bytes);
+          asked[tp] = {st.generation, *st.fetch_position};
+        }
+      }
+    }
+    if (asked.empty()) {
+      co_await pause(
+          std::chrono::milliseconds(std::max<int64_t>(config.fetch_max_wait.count(), 10)));
+      continue;
+    }
+    auto resp = co_await conn.call(std::move(meta));
+    if (!resp) {
+      {
+        std::lock_guard lock(mu);
+        if (!retriable(resp.error())) error_once = resp.error();
+        data_ready.notify_all();
+      }
+      co_await pause(config.retry_backoff);
+      continue;
+    }
+    bool errored = false;
+    {
+      std::lock_guard lock(mu);
+      const auto& r = resp.value();
+      for (const auto& t : r.meta.fetch().topics()) {
+        for (const auto& p : t.partitions()) {
+          topic_partition tp{t.name(), p.partition()};
+          auto it = parts.find(tp);
+          auto q = asked.find(tp);
+          if (it == parts.end() || q == asked.end() || it->second.generation != q->second.first ||
+              it->second.fetch_position != q->second.second) {
+            continue;  // unassigned, reassigned or sought since the fetch went out
+          }
+          auto& st = it->second;
+          if (p.high_watermark() >= 0) st.high_watermark = p.high_watermark();
+          if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
+            st.fetch_position.reset();
+            buffered_total -= st.buffered.size();
+            st.buffered.clear();
+            continue;
+          }
+          if (p.error().code() != v1::NONE) {
+            error_once = broker_error(p.error());
+            errored = true;
+            continue;
+          }
+          auto slice = proto::data_slice(r.data, p.data_offset(), p.data_length());
+          if (!slice) {
+            error_once = make_error(errc::protocol_error, slice.error().message);
+            errored = true;
+            continue;
+          }
+          absorb(tp, st, slice.value());
+        }
+      }
+      data_ready.notify_all();
+    }
+    if (errored) co_await pause(config.retry_backoff);
+  }
+}
+
+}  // namespace sluice::client

@@ -1,0 +1,94 @@
+// Internals of the consumer, shared by consumer.cpp (the application side), consumer_fetch.cpp
+// (the fetch loop on the runtime thread) and consumer_group.cpp (group membership).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "client/connection.h"
+#include "client/consumer.h"
+#include "client/runtime.h"
+
+namespace sluice::client {
+
+struct consumer::impl {
+  struct partition_state {
+    std::optional<int64_t> fetch_position;  // next offset to fetch; nullopt: to be reset
+    int64_t position = -1;                  // next offset poll() hands out
+    uint64_t generation = 0;  // new on assign and seek: stale fetch results are dropped
+    int64_t high_watermark = -1;
+    std::deque<consumer_record> buffered;
+  };
+
+  explicit impl(consumer_config c);
+
+  void wake_fetcher() {
+    asio::post(rt.executor(), [this] { wake.cancel(); });
+  }
+  awaitable<void> pause(std::chrono::milliseconds d);
+
+  // Fetch side (consumer_fetch.cpp), on the runtime thread.
+  // ListOffsets for `tps` by `spec` (and `ts`).
+  awaitable<result<std::map<topic_partition, int64_t>>> list_offsets(
+      std::vector<topic_partition> tps, v1::OffsetSpec spec, int64_t ts);
+  // Gives partitions without a position one, by auto_offset_reset.
+  awaitable<void> reset_positions();
+  // Decodes one partition's slice of a fetch response into its buffer. REQUIRES: mu held.
+  void absorb(const topic_partition& tp, partition_state& st, std::span<const std::byte> slice);
+  awaitable<void> fetch_loop();
+  // Adds (or keeps) partition states for `tps`. REQUIRES: mu held.
+  void add_partitions(const std::set<topic_partition>& tps);
+  // Drops the states of `tps` and their buffered records. REQUIRES: mu held.
+  void drop_partitions(const std::set<topic_partition>& tps);
+
+  // Group side (consumer_group.cpp).
+  awaitable<void> heartbeat_loop();
+  // Brings the application's partitions to the coordinator's latest assignment: revokes (with a
+  // commit under auto-commit) and adds, calling the listener. On the application thread.
+  result<void> reconcile();
+  // Commits on the runtime thread.
+  awaitable<result<void>> commit(std::map<topic_partition, int64_t> offsets);
+  // The consumed positions of the owned partitions that moved since the last commit.
+  std::map<topic_partition, int64_t> positions_to_commit(const std::set<topic_partition>& of);
+  // Leaves the group (a static member says it comes back).
+  void leave();
+  // subscribe() and subscribe_regex().
+  result<void> join(std::vector<std::string> subscribed_topics, std::string subscribed_regex,
+                    rebalance_listener* l);
+
+  consumer_config config;
+  runtime rt;
+  connection conn;        // fetches and offset lookups
+  connection group_conn;  // heartbeats and commits, never stuck behind a long-polling fetch
+  asio::steady_timer wake;
+  asio::steady_timer heartbeat_wake;
+
+  mutable std::mutex mu;
+  std::condition_variable data_ready;
+  std::map<topic_partition, partition_state> parts;
+  size_t buffered_total = 0;
+  size_t next_partition = 0;     // round-robin start for poll()
+  uint64_t next_generation = 0;  // partition states never share a generation
+  std::optional<error> error_once;
+  bool polling = false;  // poll() has been called: fetching may start
+  bool stopped = false;
+
+  // Group membership (mu guards it).
+  bool subscribed = false;
+  std::vector<std::string> topics;
+  std::string regex;
+  rebalance_listener* listener = nullptr;
+  std::string member_id;
+  int32_t member_epoch = 0;
+  std::set<topic_partition> owned;   // handed to the application and not revoked
+  std::set<topic_partition> target;  // what the coordinator says to own now
+  std::set<topic_partition> lost;    // fenced: gone without a commit, on_lost still to tell
+  std::map<topic_partition, int64_t> last_committed;
+  std::chrono::steady_clock::time_point last_auto_commit{};
+  std::chrono::milliseconds heartbeat_interval{1000};
+};
+
+}  // namespace sluice::client
