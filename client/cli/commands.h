@@ -36,9 +36,28 @@ struct consume_args {
   std::optional<int32_t> partition;
   std::optional<uint64_t> max_records;
   std::optional<int64_t> idle_timeout_ms;
-  std::string format = "value";  // value | json
+  std::string format = "value";            // value | json
+  std::optional<std::string> group;        // consume as a member of this group
+  std::optional<std::string> instance_id;  // static membership in the group
+  std::optional<int64_t> session_timeout_ms;
 };
 int consume(const client::client_config& c, const consume_args& a);
+// consume with --group: the group's share of the topic, committing what has been printed.
+int consume_in_group(const client::client_config& c, const consume_args& a);
+
+int group_list(const client::client_config& c);
+int group_describe(const client::client_config& c, const std::string& group,
+                   const std::string& format);
+struct reset_offsets_args {
+  std::string group;
+  std::string topic;
+  std::string to;  // earliest | latest | @TIME | OFFSET
+  bool dry_run = false;
+};
+int group_reset_offsets(const client::client_config& c, const reset_offsets_args& a);
+int group_delete(const client::client_config& c, const std::string& group);
+
+int topic_alter(const client::client_config& c, const std::string& name, int32_t partitions);
 
 int offsets(const client::client_config& c, const std::string& topic, const std::string& time);
 

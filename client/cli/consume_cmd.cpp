@@ -25,6 +25,10 @@ int consume(const client::client_config& c, const consume_args& a) {
   if (a.format != "value" && a.format != "json") {
     return fail("consume", "--format is value or json, not '" + a.format + "'");
   }
+  if (a.group) return consume_in_group(c, a);
+  if (a.instance_id || a.session_timeout_ms) {
+    return fail("consume", "--instance-id and --session-timeout-ms need --group");
+  }
   std::vector<client::topic_partition> tps;
   {
     client::admin admin(c);
@@ -73,13 +77,7 @@ int consume(const client::client_config& c, const consume_args& a) {
     auto records = consumer.poll(std::chrono::milliseconds(100));
     if (!records) return fail("consume", records.error().message);
     for (const auto& r : records.value()) {
-      if (a.format == "json") {
-        std::string line = to_json_line(r);
-        std::fwrite(line.data(), 1, line.size(), stdout);
-      } else if (r.value) {
-        std::fwrite(r.value->data(), 1, r.value->size(), stdout);
-      }
-      std::fputc('\n', stdout);
+      print_record(r, a.format);
       if (a.max_records && ++printed >= *a.max_records) {
         std::fflush(stdout);
         return 0;

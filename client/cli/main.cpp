@@ -35,6 +35,13 @@ int main(int argc, char** argv) {
   auto* delete_cmd = topic->add_subcommand("delete", "delete a topic and its data");
   delete_cmd->add_option("NAME", name, "topic name")->required();
   delete_cmd->callback([&] { status = cli::topic_delete(config, name); });
+  int32_t partitions = 0;
+  auto* alter_cmd = topic->add_subcommand("alter", "grow a topic to more partitions");
+  alter_cmd->add_option("NAME", name, "topic name")->required();
+  alter_cmd->add_option("--partitions", partitions, "the new partition count")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  alter_cmd->callback([&] { status = cli::topic_alter(config, name, partitions); });
 
   cli::produce_args produce;
   auto* produce_cmd = app.add_subcommand("produce", "one record per line of stdin");
@@ -55,6 +62,14 @@ int main(int argc, char** argv) {
   consume_cmd->add_option("--idle-timeout-ms", consume.idle_timeout_ms,
                           "exit after this long with nothing new");
   consume_cmd->add_option("--format", consume.format, "value or json");
+  consume_cmd->add_option("--group", consume.group,
+                          "consume as a member of this group, committing what is printed");
+  consume_cmd->add_option("--instance-id", consume.instance_id,
+                          "static group membership: come back to the same partitions");
+  consume_cmd
+      ->add_option("--session-timeout-ms", consume.session_timeout_ms,
+                   "with --group: fenced after this long without a heartbeat (10000)")
+      ->check(CLI::PositiveNumber);
   consume_cmd->callback([&] { status = cli::consume(config, consume); });
 
   std::string offsets_topic, time;
@@ -72,6 +87,29 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--format", exp.format, "jsonl or csv");
   export_cmd->add_option("--out", exp.out, "write to this file instead of stdout");
   export_cmd->callback([&] { status = cli::export_window(config, exp); });
+
+  auto* group = app.add_subcommand("group", "list, describe, reset and delete consumer groups");
+  group->require_subcommand(1);
+  group->add_subcommand("list", "groups, their state and member count")->callback([&] {
+    status = cli::group_list(config);
+  });
+  std::string group_id, group_format = "table";
+  auto* gdescribe = group->add_subcommand(
+      "describe", "members, and per partition owner, committed offset, log end and lag");
+  gdescribe->add_option("GROUP", group_id, "group id")->required();
+  gdescribe->add_option("--format", group_format, "table or json");
+  gdescribe->callback([&] { status = cli::group_describe(config, group_id, group_format); });
+  cli::reset_offsets_args reset;
+  auto* greset =
+      group->add_subcommand("reset-offsets", "set a topic's committed offsets of an empty group");
+  greset->add_option("GROUP", reset.group, "group id")->required();
+  greset->add_option("--topic", reset.topic, "topic")->required();
+  greset->add_option("--to", reset.to, "earliest, latest, @TIME or OFFSET")->required();
+  greset->add_flag("--dry-run", reset.dry_run, "print the offsets without committing them");
+  greset->callback([&] { status = cli::group_reset_offsets(config, reset); });
+  auto* gdelete = group->add_subcommand("delete", "delete an empty group and its offsets");
+  gdelete->add_option("GROUP", group_id, "group id")->required();
+  gdelete->callback([&] { status = cli::group_delete(config, group_id); });
 
   CLI11_PARSE(app, argc, argv);
   return status;

@@ -1,5 +1,6 @@
 #include "client/cli/record_format.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace sluice::cli {
@@ -31,6 +32,16 @@ std::string to_json_line(const client::consumer_record& r) {
             {"timestamp", r.timestamp}, {"key", nullable(r.key)},   {"value", nullable(r.value)},
             {"headers", headers}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void print_record(const client::consumer_record& r, const std::string& format) {
+  if (format == "json") {
+    std::string line = to_json_line(r);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  } else if (r.value) {
+    std::fwrite(r.value->data(), 1, r.value->size(), stdout);
+  }
+  std::fputc('\n', stdout);
 }
 
 std::string csv_header() {

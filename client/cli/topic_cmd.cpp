@@ -63,4 +63,13 @@ int topic_delete(const client::client_config& c, const std::string& name) {
   return 0;
 }
 
+int topic_alter(const client::client_config& c, const std::string& name, int32_t partitions) {
+  client::admin admin(c);
+  if (auto r = admin.add_partitions(name, partitions); !r) {
+    return fail("topic alter", r.error().message);
+  }
+  std::printf("topic %s now has %d partitions\n", name.c_str(), partitions);
+  return 0;
+}
+
 }  // namespace sluice::cli
