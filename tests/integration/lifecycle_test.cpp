@@ -1,39 +1,12 @@
 // Start-up, metrics, and clean shutdown of the daemon.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "client/admin.h"
 #include "integration/broker_fixture.h"
+#include "support/http_get.h"
 
 using namespace sluice;
-
-namespace {
-
-// A plain HTTP/1.0 GET; returns the whole response.
-std::string http_get(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)::write(fd, req.data(), req.size());
-  std::string out;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0)
-    out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("metrics are served in Prometheus text format", "[integration][metrics]") {
   test::broker_fixture f;
@@ -47,7 +20,7 @@ TEST_CASE("metrics are served in Prometheus text format", "[integration][metrics
   auto records = test::consume_all(f.consumer_config(), {{"m", 0}}, 10);
   REQUIRE(records.size() == 10);
   REQUIRE(f.broker->metrics_port() != 0);
-  auto body = http_get(f.broker->metrics_port(), "/metrics");
+  auto body = test::http_get(f.broker->metrics_port(), "/metrics");
   CHECK(body.starts_with("HTTP/1.0 200"));
   CHECK(body.find("text/plain; version=0.0.4") != std::string::npos);
   CHECK(body.find("sluice_partition_records_in_total{topic=\"m\",partition=\"0\"} 10\n") !=
@@ -60,7 +33,7 @@ TEST_CASE("metrics are served in Prometheus text format", "[integration][metrics
         std::string::npos);
   CHECK(body.find("sluice_fsync_latency_seconds_count") != std::string::npos);
   CHECK(body.find("sluice_connections ") != std::string::npos);
-  CHECK(http_get(f.broker->metrics_port(), "/other").starts_with("HTTP/1.0 404"));
+  CHECK(test::http_get(f.broker->metrics_port(), "/other").starts_with("HTTP/1.0 404"));
 }
 
 TEST_CASE("SIGTERM shuts down cleanly and the next start scans nothing",

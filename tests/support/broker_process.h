@@ -2,15 +2,13 @@
 // a data directory, its log captured, its address read from the "sluiced listening on" line.
 #pragma once
 
-#include <sys/types.h>
-
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/child_process.h"
 
 namespace sluice::test {
 
@@ -49,13 +47,7 @@ class broker_process {
   std::vector<std::string> settings_;
   uint16_t port_ = 0;
   uint16_t metrics_port_ = 0;
-  pid_t pid_ = -1;
-  int log_fd_ = -1;
-  std::thread reader_;
-  mutable std::mutex mutex_;
-  std::condition_variable log_grew_;
-  bool log_closed_ = false;  // the process closed its stderr: it exited
-  std::string log_;
+  std::unique_ptr<child_process> process_;
 };
 
 }  // namespace sluice::test
