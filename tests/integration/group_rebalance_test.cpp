@@ -63,7 +63,7 @@ std::set<int32_t> partitions_printed(const member_process& m, int64_t from_offse
 
 }  // namespace
 
-TEST_CASE("three consumers split six partitions; a fourth joins and only what moves pauses",
+TEST_CASE("three consumers split six partitions and a fourth joining pauses only what moves",
           "[integration][group]") {
   test::broker_fixture f(test::group_settings());
   client::admin admin(f.client());

@@ -84,7 +84,8 @@ TEST_CASE("offsets by time are the first offset at or after the time", "[integra
   CHECK(out.out == "0\t10\n1\t10\n2\t10\n");
 }
 
-TEST_CASE("export cuts the window [from, to) and repeats byte for byte", "[integration][time]") {
+TEST_CASE("export cuts the half-open window from..to and repeats byte for byte",
+          "[integration][time]") {
   test::broker_fixture f;
   produce_timed(f);
   const std::string from = "2026-01-01T00:00:05Z", to = "2026-01-01T00:00:20Z";
