@@ -107,17 +107,24 @@ int run_broker(const broker_config& config) {
         report.partitions, config.storage.data_dir.string(), report.batches_scanned,
         report.bytes_truncated);
   }
-  auto store = storage::offset_store::open(config.storage.data_dir / "offsets");
-  if (!store) {
-    spdlog::error("{}", store.error().message);
-    return 1;
+  auto opened = storage::offset_store::open(config.storage.data_dir / "offsets");
+  std::unique_ptr<storage::offset_store> store;
+  if (opened) {
+    store = std::move(opened).value();
+  } else {
+    // Produce and fetch do not need the offset store: serve them, and answer group and
+    // producer-id requests with why they cannot be served.
+    spdlog::error(
+        "{}; consumer groups and idempotent producers are unavailable until sluiced "
+        "is restarted with a working store",
+        opened.error().message);
+    store = storage::offset_store::unavailable(opened.error());
   }
-  producer_id_allocator ids(*store.value());
-  group_coordinator groups(*logs.value(), *store.value(), config, metrics,
-                           storage::system_clock_ms);
-  if (auto loaded = groups.load(); !loaded) {
-    spdlog::error("loading consumer groups: {}", loaded.error().message);
-    return 1;
+  producer_id_allocator ids(*store);
+  group_coordinator groups(*logs.value(), *store, config, metrics, storage::system_clock_ms);
+  if (auto loaded = groups.load(); !loaded && !store->unavailable_reason()) {
+    spdlog::error("loading consumer groups: {}; consumer groups are unavailable",
+                  loaded.error().message);
   }
 
   broker_context ctx{*logs.value(), config, ids, metrics, &groups, config.listen.host, 0};

@@ -12,6 +12,18 @@ namespace {
 
 constexpr auto never = std::chrono::steady_clock::time_point::max();
 
+bool is_group_request(v1::RequestMeta::BodyCase body) {
+  switch (body) {
+    case v1::RequestMeta::kConsumerGroupHeartbeat:
+    case v1::RequestMeta::kOffsetCommit:
+    case v1::RequestMeta::kOffsetFetch:
+    case v1::RequestMeta::kListGroups:
+    case v1::RequestMeta::kDescribeGroups:
+    case v1::RequestMeta::kDeleteGroups: return true;
+    default: return false;
+  }
+}
+
 bool body_matches(const v1::RequestMeta& meta) {
   switch (meta.body_case()) {
     case v1::RequestMeta::kApiVersions: return meta.header().api_key() == v1::API_VERSIONS;
@@ -228,7 +240,15 @@ awaitable<void> session::handle(std::shared_ptr<outgoing> slot, std::unique_ptr<
   std::vector<storage::file_range> ranges;
   uint64_t data_bytes = 0;
 
-  switch (meta.body_case()) {
+  auto body = meta.body_case();
+  if (is_group_request(body)) {
+    if (auto down = ctx.groups->unavailable()) {
+      set_error(resp.mutable_header()->mutable_error(), v1::COORDINATOR_NOT_AVAILABLE,
+                "consumer groups are unavailable: " + down->message);
+      body = v1::RequestMeta::BODY_NOT_SET;
+    }
+  }
+  switch (body) {
     case v1::RequestMeta::kApiVersions:
       *resp.mutable_api_versions() = handle_api_versions(meta.api_versions());
       break;

@@ -47,7 +47,8 @@ bool retriable(const error& e) {
     case v1::CONNECTION_LIMIT_REACHED:
     case v1::RESOURCE_EXHAUSTED:
     case v1::KAFKA_STORAGE_ERROR:
-    case v1::DISK_FULL: return e.code == errc::broker_error;
+    case v1::DISK_FULL:
+    case v1::COORDINATOR_NOT_AVAILABLE: return e.code == errc::broker_error;
     default: return false;
   }
 }

@@ -110,6 +110,12 @@ result<std::unique_ptr<offset_store>> offset_store::open(const fs::path& dir) {
   return store;
 }
 
+std::unique_ptr<offset_store> offset_store::unavailable(error why) {
+  std::unique_ptr<offset_store> store(new offset_store());
+  store->unavailable_ = std::move(why);
+  return store;
+}
+
 offset_store::~offset_store() {
   {
     std::lock_guard lock(mutex_);
@@ -124,6 +130,10 @@ offset_store::~offset_store() {
 }
 
 void offset_store::write(offset_write w, done_fn done) {
+  if (unavailable_) {
+    done(*unavailable_);
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -143,6 +153,7 @@ result<void> offset_store::write_sync(offset_write w) {
 }
 
 void offset_store::committer() {
+  bool failed_before = false;
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -167,8 +178,10 @@ void offset_store::committer() {
       }
     }
     rocksdb::WriteOptions wo;
-    wo.sync = true;  // acknowledged only once the WAL is on disk
+    wo.sync = true;                          // acknowledged only once the WAL is on disk
+    if (failed_before) (void)db_->Resume();  // out of read-only mode once the cause is gone
     auto s = db_->Write(wo, &wb);
+    failed_before = !s.ok();
     result<void> outcome = success();
     if (!s.ok()) outcome = from_status(s, "write");
     for (auto& p : batch)
@@ -178,6 +191,7 @@ void offset_store::committer() {
 }
 
 result<std::optional<committed_offset>> offset_store::get(const offset_key& key) const {
+  if (unavailable_) return *unavailable_;
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), handles_[cf_offsets], encode_key(key), &value);
   if (s.IsNotFound()) return std::optional<committed_offset>{};
@@ -189,6 +203,7 @@ result<std::optional<committed_offset>> offset_store::get(const offset_key& key)
 
 result<std::vector<std::pair<offset_key, committed_offset>>> offset_store::group_offsets(
     const std::string& group) const {
+  if (unavailable_) return *unavailable_;
   std::vector<std::pair<offset_key, committed_offset>> out;
   std::string prefix = group;
   prefix.push_back('\0');
@@ -204,6 +219,7 @@ result<std::vector<std::pair<offset_key, committed_offset>>> offset_store::group
 }
 
 result<std::vector<offset_key>> offset_store::topic_offsets(const std::string& topic) const {
+  if (unavailable_) return *unavailable_;
   std::vector<offset_key> out;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handles_[cf_offsets]));
@@ -216,6 +232,7 @@ result<std::vector<offset_key>> offset_store::topic_offsets(const std::string& t
 }
 
 result<std::vector<std::pair<std::string, std::string>>> offset_store::load_groups() const {
+  if (unavailable_) return *unavailable_;
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), handles_[cf_groups]));
@@ -227,6 +244,7 @@ result<std::vector<std::pair<std::string, std::string>>> offset_store::load_grou
 }
 
 result<int64_t> offset_store::allocate_producer_ids(int64_t count) {
+  if (unavailable_) return *unavailable_;
   std::lock_guard lock(id_mutex_);
   std::string value;
   auto s =

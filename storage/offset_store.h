@@ -67,6 +67,14 @@ class offset_store {
 
   // Opens (creating if needed) the store in `dir`.
   [[nodiscard]] static result<std::unique_ptr<offset_store>> open(const fs::path& dir);
+  // A store that could not be opened: every call fails with `why`. The broker runs on with it,
+  // serving produce and fetch, while group and producer-id requests get `why`.
+  [[nodiscard]] static std::unique_ptr<offset_store> unavailable(error why);
+
+  // Why the store cannot be used at all, if it cannot.
+  [[nodiscard]] const std::optional<error>& unavailable_reason() const noexcept {
+    return unavailable_;
+  }
   ~offset_store();
   offset_store(const offset_store&) = delete;
   offset_store& operator=(const offset_store&) = delete;
@@ -96,6 +104,7 @@ class offset_store {
     done_fn done;
   };
 
+  std::optional<error> unavailable_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, offsets, groups
   std::mutex mutex_;

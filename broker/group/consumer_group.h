@@ -91,6 +91,11 @@ class consumer_group {
 
   [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
   [[nodiscard]] int64_t empty_since_ms() const noexcept { return empty_since_ms_; }
+  // For an empty group that was just used (offsets committed from outside): restarts the
+  // offsets.retention.ms clock.
+  void mark_empty_since(int64_t now_ms) noexcept {
+    if (members_.empty()) empty_since_ms_ = now_ms;
+  }
   // "empty", "assigning" (members still reconciling) or "stable".
   [[nodiscard]] std::string state() const;
   [[nodiscard]] int32_t epoch() const noexcept { return epoch_; }

@@ -71,8 +71,18 @@ topic_catalog group_coordinator::catalog() const {
   return out;
 }
 
+std::optional<error> group_coordinator::unavailable() const {
+  if (store_.unavailable_reason()) return store_.unavailable_reason();
+  return load_error_;
+}
+
 result<void> group_coordinator::load() {
-  SLUICE_TRY(stored, store_.load_groups());
+  auto loaded = store_.load_groups();
+  if (!loaded) {
+    load_error_ = loaded.error();
+    return loaded.error();
+  }
+  const auto& stored = loaded.value();
   const int64_t now = clock_();
   for (const auto& [id, bytes] : stored) {
     state::Group g;
@@ -189,9 +199,10 @@ void group_coordinator::commit(const v1::OffsetCommitRequest& req,
     done(std::move(resp));
     return;
   }
-  if (!groups_.count(req.group_id())) {
-    // Offsets set from outside (reset-offsets): the group exists from now on, empty.
-    auto& g = groups_.try_emplace(req.group_id(), req.group_id()).first->second;
+  if (auto& g = groups_.try_emplace(req.group_id(), req.group_id()).first->second; g.empty()) {
+    // Offsets set from outside (reset-offsets, a standalone consumer): the group exists, empty,
+    // and offsets.retention.ms counts from this commit.
+    g.mark_empty_since(now);
     state::Group s;
     g.save(s);
     write.groups.emplace_back(g.id(), s.SerializeAsString());
@@ -382,8 +393,6 @@ void group_coordinator::sweep() {
     changed |= g.refresh_metadata(now, cat);
     if (changed) persist(g);
   }
-  if (now - last_retention_check_ms_ < 60'000) return;
-  last_retention_check_ms_ = now;
   std::vector<std::string> expired;
   for (const auto& [id, g] : groups_) {
     if (g.empty() && now - g.empty_since_ms() > config_.offsets_retention_ms) expired.push_back(id);

@@ -25,8 +25,12 @@ class group_coordinator {
   group_coordinator(storage::log_manager& logs, storage::offset_store& store,
                     const broker_config& config, metrics_registry& metrics, clock_fn clock);
 
-  // Loads the groups the store holds. Members get a full session to come back.
+  // Loads the groups the store holds. Members get a full session to come back. When it fails
+  // the coordinator is unavailable (below) rather than serving groups it could not read.
   [[nodiscard]] result<void> load();
+
+  // Why group requests cannot be served (the offset store could not be opened or read), if so.
+  [[nodiscard]] std::optional<error> unavailable() const;
 
   // Join, heartbeat or leave. Errors go in `header_error`.
   v1::ConsumerGroupHeartbeatResponse heartbeat(const v1::ConsumerGroupHeartbeatRequest& req,
@@ -66,7 +70,7 @@ class group_coordinator {
   metrics_registry& metrics_;
   clock_fn clock_;
   std::map<std::string, consumer_group> groups_;
-  int64_t last_retention_check_ms_ = 0;
+  std::optional<error> load_error_;
 };
 
 // Group ids: 1 to 255 printable characters.
