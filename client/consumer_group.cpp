@@ -40,7 +40,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
     auto* hb = meta.mutable_consumer_group_heartbeat();
     {
       std::lock_guard lock(mu);
-      if (stopped || !subscribed) break;
+      if (stopped || !subscribed || instance_fenced) break;
       hb->set_group_id(config.group_id);
       hb->set_member_id(member_id);
       hb->set_member_epoch(member_epoch);
@@ -59,6 +59,18 @@ awaitable<void> consumer::impl::heartbeat_loop() {
       if (stopped || !subscribed) break;
       if (!resp) {
         const auto code = wire_code(resp.error());
+        if (code == v1::FENCED_INSTANCE_ID) {
+          // Another consumer took this one's instance id: it owns these partitions now. This
+          // one stops for good rather than rejoin and fence it back.
+          lost.insert(owned.begin(), owned.end());
+          drop_partitions(owned);
+          owned.clear();
+          target.clear();
+          instance_fenced = true;
+          error_once = resp.error();
+          data_ready.notify_all();
+          break;
+        }
         if (code == v1::UNKNOWN_MEMBER_ID || code == v1::FENCED_MEMBER_EPOCH) {
           // Fenced: what this member owned may already be another's. Stop consuming it now,
           // tell the application in poll(), and rejoin owning nothing.

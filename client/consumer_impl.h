@@ -78,6 +78,7 @@ struct consumer::impl {
 
   // Group membership (mu guards it).
   bool subscribed = false;
+  bool instance_fenced = false;  // replaced by a newer member with our instance id: stopped
   std::vector<std::string> topics;
   std::string regex;
   rebalance_listener* listener = nullptr;

@@ -139,6 +139,10 @@ heartbeat_answer consumer_group::heartbeat(const heartbeat_request& req, int64_t
       // A static member back (or restarted): it takes over its predecessor's place and target,
       // and the predecessor is fenced.
       fresh = previous->second;
+      if (!fresh.static_left) {
+        if (replaced_.size() >= 1000) replaced_.erase(replaced_.begin());
+        replaced_[previous->first] = req.instance_id;
+      }
       subscription_changed = fresh.topics != req.topics || fresh.regex != req.regex;
       fresh.assigned.clear();
       target_[fresh.id = new_member_id()] = target_[previous->first];
@@ -162,6 +166,12 @@ heartbeat_answer consumer_group::heartbeat(const heartbeat_request& req, int64_t
     }
   } else {
     auto it = members_.find(req.member_id);
+    if (auto r = replaced_.find(req.member_id); r != replaced_.end()) {
+      return refused(v1::FENCED_INSTANCE_ID,
+                     "member " + req.member_id +
+                         " was replaced by a newer member with instance id '" + r->second +
+                         "'; two consumers must not share a group.instance.id");
+    }
     if (it == members_.end() || it->second.static_left) {
       return refused(v1::UNKNOWN_MEMBER_ID,
                      "member " + req.member_id + " is not in group " + id_ +
@@ -310,6 +320,11 @@ std::optional<std::pair<v1::ErrorCode, std::string>> consumer_group::check_commi
     if (members_.empty()) return std::nullopt;
     return std::pair{v1::UNKNOWN_MEMBER_ID,
                      "group " + id_ + " has members; only they may commit while it does"};
+  }
+  if (auto r = replaced_.find(member_id); r != replaced_.end()) {
+    return std::pair{v1::FENCED_INSTANCE_ID,
+                     "member " + member_id + " was replaced by a newer member with instance id '" +
+                         r->second + "'"};
   }
   auto it = members_.find(member_id);
   if (it == members_.end()) {

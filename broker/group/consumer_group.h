@@ -136,6 +136,9 @@ class consumer_group {
   std::string fingerprint_;
   std::deque<v1::DescribeGroupsResponse::Rebalance> history_;
   std::map<std::string, uint64_t> rebalance_counts_;
+  // Members replaced by a newer one with their instance id (member id -> instance id), so the
+  // old process is told it was fenced for good instead of rejoining and fencing the new one.
+  std::map<std::string, std::string> replaced_;
   int64_t empty_since_ms_ = 0;
 };
 

@@ -154,8 +154,13 @@ TEST_CASE("a static member back within its session gets its partitions, nobody e
   beat(g, c, 2100, "c");
   CHECK(b.owned == b_had);
   CHECK(c.owned == c_had);
-  // The old process is fenced.
-  CHECK(beat(g, a, 2200, "a").error == sluice::v1::UNKNOWN_MEMBER_ID);
+  // The old process is fenced for good, and told why.
+  auto old = beat(g, a, 2200, "a");
+  CHECK(old.error == sluice::v1::FENCED_INSTANCE_ID);
+  CHECK(old.message.find("instance id 'a'") != std::string::npos);
+  CHECK(g.check_commit(a.id, a.epoch)->first == sluice::v1::FENCED_INSTANCE_ID);
+  REQUIRE(beat(g, a2, 2300, "a").error == sluice::v1::NONE);
+  CHECK(a2.owned == a_had);
 }
 
 TEST_CASE("regex subscriptions pick up new topics and partition growth", "[broker][group]") {
