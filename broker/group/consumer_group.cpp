@@ -109,6 +109,7 @@ heartbeat_answer consumer_group::heartbeat(const heartbeat_request& req, int64_t
     }
     remove_member(req.member_id, now_ms);
     bump("leave", now_ms, catalog);
+    check_done(now_ms);  // the last member gone: nothing left to reconcile
     return left;
   }
 
@@ -215,13 +216,17 @@ bool consumer_group::expire(int64_t now_ms, const topic_catalog& catalog) {
   }
   for (const auto& id : gone)
     remove_member(id, now_ms);
-  if (!gone.empty()) bump("timeout", now_ms, catalog);
+  if (!gone.empty()) {
+    bump("timeout", now_ms, catalog);
+    check_done(now_ms);
+  }
   return !gone.empty();
 }
 
+// Its target stays until the reassignment that must follow, so the rebalance records what
+// moved from it.
 void consumer_group::remove_member(const std::string& id, int64_t now_ms) {
   members_.erase(id);
-  target_.erase(id);
   if (members_.empty()) empty_since_ms_ = now_ms;
 }
 

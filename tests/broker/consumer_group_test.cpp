@@ -96,9 +96,35 @@ TEST_CASE("a member that misses its session is fenced and its partitions reassig
   settle(g, {&b, &c}, 12'500);
   CHECK(b.owned.size() + c.owned.size() == 6);
   CHECK(g.history().back().cause() == "timeout");
+  const auto& timeout = g.history().back();
+  CHECK(timeout.moved_size() == 2);
+  for (const auto& move : timeout.moved())
+    CHECK(move.from_member() == a.id);
   auto fenced = beat(g, a, 13'000);
   CHECK(fenced.error == sluice::v1::UNKNOWN_MEMBER_ID);
   CHECK(g.check_commit(a.id, a.epoch)->first == sluice::v1::UNKNOWN_MEMBER_ID);
+}
+
+TEST_CASE("leaving members' partitions are recorded as moved from them", "[broker][group]") {
+  consumer_group g("g");
+  member_handle a, b;
+  settle(g, {&a, &b}, 100);
+  auto left = a;
+  left.epoch = -1;
+  REQUIRE(beat(g, left, 200).error == sluice::v1::NONE);
+  CHECK(g.history().back().cause() == "leave");
+  CHECK(g.history().back().moved_size() == 3);
+  for (const auto& move : g.history().back().moved()) {
+    CHECK(move.from_member() == a.id);
+    CHECK(move.to_member() == b.id);
+  }
+  settle(g, {&b}, 300);
+  CHECK(b.owned.size() == 6);
+  // The last one out: the group is empty and its last rebalance is finished, not pending.
+  b.epoch = -1;
+  REQUIRE(beat(g, b, 400).error == sluice::v1::NONE);
+  CHECK(g.state() == "empty");
+  CHECK(g.history().back().duration_ms() == 0);
 }
 
 TEST_CASE("stale epochs are fenced on heartbeats and refused on commits", "[broker][group]") {
