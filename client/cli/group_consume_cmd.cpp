@@ -83,11 +83,14 @@ int consume_in_group(const client::client_config& c, const consume_args& a) {
       }
     }
     std::fflush(stdout);
-    if (!next.empty()) {
+    // Between batches every polled record has been printed, so the consumed positions are
+    // what reached stdout; they also cover partitions with nothing to print yet (a new group
+    // starting at the end), so lag is measured from where this member really is.
+    auto committed = next.empty() ? consumer.commit_sync() : consumer.commit_sync(next);
+    if (!committed) {
       // Refused when this member was fenced meanwhile: its records go to the next owner again.
-      if (auto r = consumer.commit_sync(next); !r) {
-        std::fprintf(stderr, "sluice consume: commit failed: %s\n", r.error().message.c_str());
-      }
+      std::fprintf(stderr, "sluice consume: commit failed: %s\n",
+                   committed.error().message.c_str());
     }
     auto now = std::chrono::steady_clock::now();
     if (!records.value().empty()) {
