@@ -60,7 +60,7 @@ struct group_partition_lag {
 };
 
 struct group_rebalance {
-  std::string cause;  ///< join, leave, timeout, subscription change, metadata change
+  std::string cause;  ///< join, leave, timeout, fenced, subscription change, metadata change
   int32_t group_epoch = 0;
   int64_t started_ms = 0;
   int64_t duration_ms = -1;  ///< -1 while members still reconcile

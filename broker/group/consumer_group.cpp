@@ -113,20 +113,22 @@ heartbeat_answer consumer_group::heartbeat(const heartbeat_request& req, int64_t
     return left;
   }
 
+  // Checked on every heartbeat: a subscription may change at any time, and resolve() relies
+  // on stored regexes being valid.
+  if (!req.regex.empty()) {
+    try {
+      std::regex check(req.regex);
+    } catch (const std::regex_error& e) {
+      return refused(v1::INVALID_REGULAR_EXPRESSION,
+                     "subscription regex '" + req.regex + "': " + e.what());
+    }
+  }
   group_member* m = nullptr;
   bool subscription_changed = false;
   if (req.member_epoch == 0) {
     if (!req.assignor.empty() && !known_assignor(req.assignor)) {
       return refused(v1::UNSUPPORTED_ASSIGNOR,
                      "assignor '" + req.assignor + "' is not one of sticky, range, roundrobin");
-    }
-    if (!req.regex.empty()) {
-      try {
-        std::regex check(req.regex);
-      } catch (const std::regex_error& e) {
-        return refused(v1::INVALID_REGULAR_EXPRESSION,
-                       "subscription regex '" + req.regex + "': " + e.what());
-      }
     }
     if (members_.empty() && !req.assignor.empty()) assignor_ = req.assignor;
     auto previous = req.instance_id.empty()
@@ -180,9 +182,15 @@ heartbeat_answer consumer_group::heartbeat(const heartbeat_request& req, int64_t
     }
     m = &it->second;
     if (req.member_epoch != m->epoch && req.member_epoch != m->previous_epoch) {
-      return refused(v1::FENCED_MEMBER_EPOCH,
-                     "member " + m->id + " sent epoch " + std::to_string(req.member_epoch) +
-                         ", its epoch is " + std::to_string(m->epoch) + "; rejoin");
+      // A member that lost track of its epoch is out: it must rejoin, and what it held is
+      // free for others at once rather than after its session timeout.
+      auto answer = refused(v1::FENCED_MEMBER_EPOCH,
+                            "member " + m->id + " sent epoch " + std::to_string(req.member_epoch) +
+                                ", its epoch is " + std::to_string(m->epoch) + "; rejoin");
+      remove_member(req.member_id, now_ms);
+      bump("fenced", now_ms, catalog);
+      check_done(now_ms);
+      return answer;
     }
     subscription_changed = m->topics != req.topics || m->regex != req.regex;
     m->topics = req.topics;
@@ -344,6 +352,12 @@ std::optional<std::pair<v1::ErrorCode, std::string>> consumer_group::check_commi
                                                  ", but its epoch is " + std::to_string(m.epoch)};
   }
   return std::nullopt;
+}
+
+bool consumer_group::may_commit(const std::string& member_id, const topic_partition& tp) const {
+  if (member_id.empty()) return members_.empty();
+  auto it = members_.find(member_id);
+  return it != members_.end() && (it->second.owned.count(tp) || it->second.assigned.count(tp));
 }
 
 std::string consumer_group::state() const {

@@ -6,8 +6,10 @@
 //   its target that no other member owns or has been told to own; a partition therefore moves
 //   only after its old owner has reported it revoked, and partitions that keep their owner are
 //   never interrupted;
-// - a member's epoch moves to the group epoch whenever its assignment changes; heartbeats and
-//   commits with an older epoch are fenced.
+// - a member's epoch moves to the group epoch whenever its assignment changes; a heartbeat with
+//   an epoch older than the one before fences the member (it is removed and must rejoin), and
+//   commits with one are refused, as are commits of partitions the member neither owns nor
+//   has been told to own.
 #pragma once
 
 #include <cstdint>
@@ -84,6 +86,10 @@ class consumer_group {
   // Re-checks subscriptions against topic metadata (a topic created that matches a regex,
   // partitions added); reassigns when they changed. Returns whether it did.
   bool refresh_metadata(int64_t now_ms, const topic_catalog& catalog);
+
+  // Whether member `member_id` (a member's, checked by check_commit) may commit `tp`: it owns
+  // it or has been told to. Anyone may commit to an empty group.
+  [[nodiscard]] bool may_commit(const std::string& member_id, const topic_partition& tp) const;
 
   // Whether `member_id` at `member_epoch` may commit; the error says why not.
   [[nodiscard]] std::optional<std::pair<v1::ErrorCode, std::string>> check_commit(

@@ -156,11 +156,13 @@ void group_coordinator::commit(const v1::OffsetCommitRequest& req,
                                std::function<void(v1::OffsetCommitResponse)> done) {
   v1::OffsetCommitResponse resp;
   std::optional<std::pair<v1::ErrorCode, std::string>> refusal;
+  const consumer_group* group = nullptr;
   if (auto bad = invalid_group_id(req.group_id())) {
     refusal = std::pair{v1::INVALID_GROUP_ID, *bad};
   } else {
     auto it = groups_.find(req.group_id());
     if (it != groups_.end()) {
+      group = &it->second;
       refusal = it->second.check_commit(req.member_id(), req.member_epoch());
     } else if (!req.member_id().empty()) {
       refusal = std::pair{v1::UNKNOWN_MEMBER_ID,
@@ -183,6 +185,14 @@ void group_coordinator::commit(const v1::OffsetCommitRequest& req,
       auto log = logs_.partition(t.name(), partition_id{p.partition()});
       if (!log) {
         to_wire_error(log.error(), out->mutable_error());
+        continue;
+      }
+      if (group != nullptr && !req.member_id().empty() &&
+          !group->may_commit(req.member_id(), {t.name(), p.partition()})) {
+        set_error(out->mutable_error(), v1::STALE_MEMBER_EPOCH,
+                  "member " + req.member_id() + " does not own " + t.name() + "-" +
+                      std::to_string(p.partition()) +
+                      " (it was revoked or moved to another member); not committed");
         continue;
       }
       if (p.offset() < 0) {

@@ -127,6 +127,25 @@ TEST_CASE("leaving members' partitions are recorded as moved from them", "[broke
   CHECK(g.history().back().duration_ms() == 0);
 }
 
+TEST_CASE("a bad regex is refused on any heartbeat, not only on the join", "[broker][group]") {
+  consumer_group g("g");
+  member_handle a;
+  settle(g, {&a}, 100);
+  heartbeat_request req;
+  req.member_id = a.id;
+  req.member_epoch = a.epoch;
+  req.session_timeout_ms = 10'000;
+  req.regex = "(";
+  req.owned = a.owned;
+  auto r = g.heartbeat(req, 200, catalog);
+  CHECK(r.error == sluice::v1::INVALID_REGULAR_EXPRESSION);
+  CHECK(r.message.find("'('") != std::string::npos);
+  // The group is untouched and still works.
+  CHECK_FALSE(g.refresh_metadata(300, catalog));
+  CHECK(beat(g, a, 400).error == sluice::v1::NONE);
+  CHECK(a.owned.size() == 6);
+}
+
 TEST_CASE("stale epochs are fenced on heartbeats and refused on commits", "[broker][group]") {
   consumer_group g("g");
   member_handle a, b;
@@ -145,14 +164,26 @@ TEST_CASE("stale epochs are fenced on heartbeats and refused on commits", "[brok
     if (a.epoch != a_epochs.back()) a_epochs.push_back(a.epoch);
   }
   REQUIRE(a_epochs.size() >= 3);
-  member_handle stale = a;
-  stale.epoch = old_epoch;
-  auto r = beat(g, stale, 1000);
-  CHECK(r.error == sluice::v1::FENCED_MEMBER_EPOCH);
   auto refused = g.check_commit(a.id, old_epoch);
   REQUIRE(refused);
   CHECK(refused->first == sluice::v1::STALE_MEMBER_EPOCH);
   CHECK(refused->second.find("epoch") != std::string::npos);
+  // Only what a owns or was told to own is a's to commit.
+  for (int32_t p = 0; p < 6; ++p) {
+    const bool mine = a.owned.count({"t", p}) > 0;
+    CHECK(g.may_commit(a.id, {"t", p}) == mine);
+  }
+  CHECK_FALSE(g.may_commit("", {"t", 0}));
+  // A heartbeat that far behind fences a: it is out, and what it held is free at once.
+  const size_t a_had = a.owned.size();
+  member_handle stale = a;
+  stale.epoch = old_epoch;
+  auto r = beat(g, stale, 1000);
+  CHECK(r.error == sluice::v1::FENCED_MEMBER_EPOCH);
+  CHECK(g.members().count(a.id) == 0);
+  CHECK(g.history().back().cause() == "fenced");
+  CHECK(static_cast<size_t>(g.history().back().moved_size()) >= a_had);
+  CHECK(beat(g, a, 1100).error == sluice::v1::UNKNOWN_MEMBER_ID);
   // Commits from outside the group are refused while it has members.
   CHECK(g.check_commit("", -1)->first == sluice::v1::UNKNOWN_MEMBER_ID);
 }

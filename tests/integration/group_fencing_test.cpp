@@ -39,6 +39,17 @@ v1::Error beat(test::raw_client& c, raw_member& m, uint32_t session_ms = 30'000)
   return resp->header().error();
 }
 
+std::set<int32_t> owned_set(const raw_member& m) {
+  std::set<int32_t> out;
+  for (const auto& t : m.owned)
+    out.insert(t.partitions().begin(), t.partitions().end());
+  return out;
+}
+
+int32_t first_owned(const raw_member& m) {
+  return *owned_set(m).begin();
+}
+
 size_t owned_count(const raw_member& m) {
   size_t n = 0;
   for (const auto& t : m.owned)
@@ -46,8 +57,9 @@ size_t owned_count(const raw_member& m) {
   return n;
 }
 
-// Commits offset 1 of t-0 as `member_id` at `epoch`: the partition's error.
-v1::Error commit(test::raw_client& c, const std::string& member_id, int32_t epoch) {
+// Commits offset 1 of t-`partition` as `member_id` at `epoch`: the partition's error.
+v1::Error commit(test::raw_client& c, const std::string& member_id, int32_t epoch,
+                 int32_t partition) {
   v1::RequestMeta meta;
   meta.mutable_header()->set_api_key(v1::OFFSET_COMMIT);
   meta.mutable_header()->set_api_version(1);
@@ -58,7 +70,7 @@ v1::Error commit(test::raw_client& c, const std::string& member_id, int32_t epoc
   auto* topic = req->add_topics();
   topic->set_name("t");
   auto* p = topic->add_partitions();
-  p->set_partition(0);
+  p->set_partition(partition);
   p->set_offset(1);
   c.send_request(meta);
   auto resp = c.read_response();
@@ -93,7 +105,7 @@ TEST_CASE("stale epochs and fenced members are refused over the wire", "[integra
   raw_member a;
   settle(c, {&a}, {6});
   const int32_t first_epoch = a.epoch;
-  CHECK(commit(c, a.id, a.epoch).code() == v1::NONE);
+  CHECK(commit(c, a.id, a.epoch, first_owned(a)).code() == v1::NONE);
 
   // b then d join: a gives up partitions twice, and its epoch moves twice.
   raw_member b, d;
@@ -102,10 +114,10 @@ TEST_CASE("stale epochs and fenced members are refused over the wire", "[integra
   REQUIRE(a.epoch > first_epoch);
 
   SECTION("a commit with an epoch two rebalances old") {
-    auto e = commit(c, a.id, first_epoch);
+    auto e = commit(c, a.id, first_epoch, first_owned(a));
     CHECK(e.code() == v1::STALE_MEMBER_EPOCH);
     CHECK(e.message().find("epoch " + std::to_string(first_epoch)) != std::string::npos);
-    CHECK(commit(c, a.id, a.epoch).code() == v1::NONE);
+    CHECK(commit(c, a.id, a.epoch, first_owned(a)).code() == v1::NONE);
   }
   SECTION("a heartbeat with an epoch two rebalances old") {
     raw_member stale = a;
@@ -113,15 +125,28 @@ TEST_CASE("stale epochs and fenced members are refused over the wire", "[integra
     auto e = beat(c, stale);
     CHECK(e.code() == v1::FENCED_MEMBER_EPOCH);
     CHECK(e.message().find("rejoin") != std::string::npos);
-    CHECK(beat(c, a).code() == v1::NONE);  // the real a is unaffected
+    // a is out of the group, and its partitions went to the others at once.
+    CHECK(beat(c, a).code() == v1::UNKNOWN_MEMBER_ID);
+    settle(c, {&b, &d}, {3, 3});
+    auto g = admin.describe_group("g");
+    REQUIRE(g);
+    CHECK(g.value().members.size() == 2);
+    CHECK(g.value().rebalances.back().cause == "fenced");
+  }
+  SECTION("a commit of a partition the member does not own") {
+    std::set<int32_t> others = owned_set(b);
+    const int32_t not_mine = *others.begin();
+    auto e = commit(c, a.id, a.epoch, not_mine);
+    CHECK(e.code() == v1::STALE_MEMBER_EPOCH);
+    CHECK(e.message().find("does not own t-" + std::to_string(not_mine)) != std::string::npos);
   }
   SECTION("a commit from a member nobody knows") {
-    auto e = commit(c, "no-such-member", 1);
+    auto e = commit(c, "no-such-member", 1, 0);
     CHECK(e.code() == v1::UNKNOWN_MEMBER_ID);
     CHECK(e.message().find("no-such-member") != std::string::npos);
   }
   SECTION("a commit from outside a group that has members") {
-    auto e = commit(c, "", -1);
+    auto e = commit(c, "", -1, 0);
     CHECK(e.code() == v1::UNKNOWN_MEMBER_ID);
     CHECK(e.message().find("has members") != std::string::npos);
   }
@@ -135,7 +160,7 @@ TEST_CASE("stale epochs and fenced members are refused over the wire", "[integra
       auto g = admin.describe_group("g");
       return g && g.value().members.size() == 3;
     }));
-    auto e = commit(c, late.id, late.epoch);
+    auto e = commit(c, late.id, late.epoch, 0);
     CHECK(e.code() == v1::UNKNOWN_MEMBER_ID);
     CHECK(e.message().find("fenced") != std::string::npos);
     auto hb = beat(c, late);
