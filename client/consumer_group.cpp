@@ -50,7 +50,11 @@ awaitable<void> consumer::impl::heartbeat_loop() {
         hb->add_subscribed_topic_names(t);
       hb->set_subscribed_topic_regex(regex);
       hb->set_server_assignor(config.group_assignor);
-      add_topic_partitions(owned, hb->mutable_owned_partitions());
+      // Partitions being taken on count as owned: once told to the coordinator that they are
+      // not, it could give them to another member while this one starts on them.
+      std::set<topic_partition> reported = owned;
+      reported.insert(adding.begin(), adding.end());
+      add_topic_partitions(reported, hb->mutable_owned_partitions());
     }
     auto resp = co_await group_conn.call(std::move(meta));
     std::chrono::milliseconds wait = heartbeat_interval;
@@ -77,6 +81,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
           lost.insert(owned.begin(), owned.end());
           drop_partitions(owned);
           owned.clear();
+          adding.clear();
           target.clear();
           member_id.clear();
           member_epoch = 0;
@@ -125,16 +130,32 @@ std::map<topic_partition, int64_t> consumer::impl::positions_to_commit(
 }
 
 awaitable<result<void>> consumer::impl::commit(std::map<topic_partition, int64_t> offsets) {
-  if (offsets.empty()) co_return success();
   v1::RequestMeta meta;
   meta.mutable_header()->set_api_key(v1::OFFSET_COMMIT);
   auto* req = meta.mutable_offset_commit();
   req->set_group_id(config.group_id);
+  std::string not_owned;
   {
     std::lock_guard lock(mu);
+    if (subscribed) {
+      // A partition this member no longer owns (revoked, or lost when it was fenced) may have a
+      // new owner already; committing it could move that owner's bookmark backwards.
+      std::erase_if(offsets, [&](const auto& kv) {
+        if (owned.count(kv.first)) return false;
+        not_owned += (not_owned.empty() ? "" : ",") + kv.first.topic + "-" +
+                     std::to_string(kv.first.partition);
+        return true;
+      });
+    }
     req->set_member_id(member_id);
     req->set_member_epoch(member_id.empty() ? -1 : member_epoch);
   }
+  const auto refused_here = [&]() -> result<void> {
+    if (not_owned.empty()) return success();
+    return make_error(errc::invalid_argument, "not committed: " + not_owned +
+                                                  " not owned by this member (revoked or lost)");
+  };
+  if (offsets.empty()) co_return refused_here();
   std::map<std::string, v1::OffsetCommitRequest::Topic*> by_topic;
   for (const auto& [tp, off] : offsets) {
     auto*& t = by_topic[tp.topic];
@@ -157,7 +178,7 @@ awaitable<result<void>> consumer::impl::commit(std::map<topic_partition, int64_t
       last_committed[tp] = offsets[tp];
     }
   }
-  co_return success();
+  co_return refused_here();
 }
 
 result<void> consumer::impl::reconcile() {
@@ -168,6 +189,7 @@ result<void> consumer::impl::reconcile() {
     lost_now.swap(lost);
     revoke = minus(owned, target);
     add = minus(target, owned);
+    adding = add;
   }
   if (!lost_now.empty() && listener != nullptr) listener->on_lost(as_vector(lost_now));
   if (!revoke.empty()) {
@@ -195,7 +217,11 @@ result<void> consumer::impl::reconcile() {
     auto resp = rt.run([this, meta]() -> awaitable<result<response>> {
       co_return co_await group_conn.call(meta);
     });
-    if (!resp) return resp.error();
+    if (!resp) {
+      std::lock_guard lock(mu);
+      adding.clear();
+      return resp.error();
+    }
     std::map<topic_partition, int64_t> committed_offsets;
     for (const auto& t : resp.value().meta.offset_fetch().topics()) {
       for (const auto& p : t.partitions()) {
@@ -221,6 +247,7 @@ result<void> consumer::impl::reconcile() {
         }
         owned.insert(tp);
       }
+      adding.clear();
     }
     if (listener != nullptr && !add.empty()) listener->on_assigned(as_vector(add));
   }

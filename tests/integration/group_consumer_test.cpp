@@ -186,6 +186,15 @@ TEST_CASE("a regex subscription picks up new topics and partitions and shares th
   CHECK(union_owned == all);
   CHECK(one_events.all("revoked") == two_events.owned());
   CHECK(one_events.all("lost").empty());
+
+  // A member commits only what it owns: another's bookmark is not its to move.
+  const auto theirs = *two_events.owned().begin();
+  auto refused = one.commit_sync({{theirs, 0}});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("not owned by this member") != std::string::npos);
+  const auto mine = *one_events.owned().begin();
+  CHECK(one.commit_sync({{mine, 1}}));
+  CHECK(one.committed(mine).value() == 1);
 }
 
 TEST_CASE("a consumer replaced by a newer one with its instance id loses its partitions for good",
