@@ -85,8 +85,9 @@ std::optional<committed_offset> decode_value(std::string_view in) {
 
 }  // namespace
 
-result<std::unique_ptr<offset_store>> offset_store::open(const fs::path& dir) {
+result<std::unique_ptr<offset_store>> offset_store::open(const fs::path& dir, rocksdb::Env* env) {
   rocksdb::Options options;
+  if (env != nullptr) options.env = env;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   // Offsets and group state are small: keep RocksDB's memory small too.
@@ -178,8 +179,10 @@ void offset_store::committer() {
       }
     }
     rocksdb::WriteOptions wo;
-    wo.sync = true;                          // acknowledged only once the WAL is on disk
-    if (failed_before) (void)db_->Resume();  // out of read-only mode once the cause is gone
+    wo.sync = true;  // acknowledged only once the WAL is on disk
+    // After a failed write RocksDB refuses writes until it recovers: on its own for a full disk
+    // once space is back (its SstFileManager checks every few seconds), or through Resume().
+    if (failed_before) (void)db_->Resume();
     auto s = db_->Write(wo, &wb);
     failed_before = !s.ok();
     result<void> outcome = success();

@@ -32,6 +32,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
 }  // namespace rocksdb
 
 namespace sluice::storage {
@@ -65,8 +66,10 @@ class offset_store {
  public:
   using done_fn = std::function<void(const result<void>&)>;
 
-  // Opens (creating if needed) the store in `dir`.
-  [[nodiscard]] static result<std::unique_ptr<offset_store>> open(const fs::path& dir);
+  // Opens (creating if needed) the store in `dir`. `env` (tests: fault injection) must outlive
+  // the store; null means RocksDB's default.
+  [[nodiscard]] static result<std::unique_ptr<offset_store>> open(const fs::path& dir,
+                                                                  rocksdb::Env* env = nullptr);
   // A store that could not be opened: every call fails with `why`. The broker runs on with it,
   // serving produce and fetch, while group and producer-id requests get `why`.
   [[nodiscard]] static std::unique_ptr<offset_store> unavailable(error why);
