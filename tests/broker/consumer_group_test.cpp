@@ -238,6 +238,19 @@ TEST_CASE("regex subscriptions pick up new topics and partition growth", "[broke
   auto b = g.heartbeat(req, 200, cat);
   CHECK(b.assignment.size() == 5);
   CHECK(g.history().back().cause() == "metadata change");
+  // Switching from the regex to a topic list is a subscription change.
+  req.member_epoch = b.member_epoch;
+  req.owned = b.assignment;
+  req.regex.clear();
+  req.topics = {"other"};
+  auto c = g.heartbeat(req, 250, cat);
+  REQUIRE(c.error == sluice::v1::NONE);
+  CHECK(g.history().back().cause() == "subscription change");
+  req.member_epoch = c.member_epoch;
+  req.owned = c.assignment;
+  auto d = g.heartbeat(req, 260, cat);
+  CHECK(d.assignment == partition_set{{"other", 0}, {"other", 1}, {"other", 2}});
+  req.topics.clear();
   req.regex = "(";
   req.member_id.clear();
   req.member_epoch = 0;
