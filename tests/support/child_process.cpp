@@ -1,15 +1,13 @@
 #include "support/child_process.h"
 
+#include "support/spawn.h"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace sluice::test {
 
@@ -19,31 +17,15 @@ child_process::child_process(const std::vector<std::string>& argv,
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<char*> args;
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_storage(extra_env);
-  for (char** e = environ; *e != nullptr; ++e)
-    env_storage.emplace_back(*e);
-  std::vector<char*> env;
-  for (auto& e : env_storage)
-    env.push_back(e.data());
-  env.push_back(nullptr);
-  int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
+  try {
+    pid_ = spawn_process(argv, extra_env, -1, out[1], err[1]);
+  } catch (...) {
+    for (int fd : {out[0], out[1], err[0], err[1]})
+      ::close(fd);
+    throw;
+  }
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    ::close(err[0]);
-    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-  }
   out_reader_ = std::thread([this, fd = out[0]] { read_into(fd, &out_); });
   err_reader_ = std::thread([this, fd = err[0]] { read_into(fd, &err_); });
 }

@@ -1,16 +1,14 @@
 #include "support/process.h"
 
+#include "support/spawn.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace sluice::test {
 
@@ -21,29 +19,17 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) {
     throw std::runtime_error("pipe failed");
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<char*> args;
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_storage(extra_env);
-  for (char** e = environ; *e != nullptr; ++e)
-    env_storage.emplace_back(*e);
-  std::vector<char*> env;
-  for (auto& e : env_storage)
-    env.push_back(e.data());
-  env.push_back(nullptr);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
+  try {
+    pid = spawn_process(argv, extra_env, in[0], out[1], err[1]);
+  } catch (...) {
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]})
+      ::close(fd);
+    throw;
+  }
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) throw std::runtime_error(std::string("spawn failed: ") + std::strerror(rc));
 
   process_result result;
   size_t written = 0;
