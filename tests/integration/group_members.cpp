@@ -162,6 +162,20 @@ bool settled(client::admin& admin, const std::string& group,
   return broker_view == member_view;
 }
 
+std::string history_text(client::admin& admin, const std::string& group) {
+  auto g = admin.describe_group(group);
+  if (!g) return g.error().message;
+  std::string out = "epoch " + std::to_string(g.value().group_epoch) + "\n";
+  for (const auto& r : g.value().rebalances) {
+    out += r.cause + " epoch " + std::to_string(r.group_epoch) + " took " +
+           std::to_string(r.duration_ms) + " ms:";
+    for (const auto& m : r.moved)
+      out += " " + std::to_string(m.partition) + ":" + m.from_member + "->" + m.to_member;
+    out += "\n";
+  }
+  return out;
+}
+
 std::string member_id_of(const client::group_description& g, const member_process& m) {
   const auto owned = m.owned();
   for (const auto& info : g.members) {

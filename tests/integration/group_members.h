@@ -71,6 +71,9 @@ bool eventually(const std::function<bool()>& condition,
 bool settled(client::admin& admin, const std::string& group,
              const std::vector<member_process*>& members);
 
+// The group's rebalances, a line each (cause, epoch, duration, moves): for failure messages.
+std::string history_text(client::admin& admin, const std::string& group);
+
 // The member id whose assignment the process's owned() matches, or "".
 std::string member_id_of(const client::group_description& g, const member_process& m);
 

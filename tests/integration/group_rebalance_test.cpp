@@ -93,6 +93,12 @@ TEST_CASE("three consumers split six partitions and a fourth joining pauses only
   member_process c4(f, "orders", "shop");
   std::vector<member_process*> four{&c1, &c2, &c3, &c4};
   REQUIRE(test::eventually([&] { return test::settled(admin, "shop", four); }));
+  INFO("c1:\n"
+       << c1.process().err() << "c2:\n"
+       << c2.process().err() << "c3:\n"
+       << c3.process().err() << "c4:\n"
+       << c4.process().err() << "group:\n"
+       << test::history_text(admin, "shop"));
   std::multiset<size_t> sizes;
   for (auto* m : four)
     sizes.insert(m->owned().size());
@@ -229,6 +235,11 @@ TEST_CASE("a consumer restarted with its instance id gets its partitions back, n
   REQUIRE(test::eventually([&] {
     return test::settled(admin, "shop", {a.get(), b.get(), c.get()});
   }));
+  INFO("a:\n"
+       << a->process().err() << "b:\n"
+       << b->process().err() << "c:\n"
+       << c->process().err() << "group:\n"
+       << test::history_text(admin, "shop"));
   CHECK(b->owned() == b_owned);
   CHECK(a->owned() == a_owned);
   CHECK(c->owned() == c_owned);
