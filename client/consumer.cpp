@@ -22,6 +22,12 @@ void consumer::close() {
   }
   if (in_group) {
     if (d.config.enable_auto_commit) (void)commit_sync();
+    {
+      // The leave is the member's last word: a heartbeat after it would be refused as unknown
+      // and the loop would rejoin, leaving a member behind that nobody runs.
+      std::lock_guard lock(d.mu);
+      d.closing = true;
+    }
     d.leave();
   }
   {

@@ -40,7 +40,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
     auto* hb = meta.mutable_consumer_group_heartbeat();
     {
       std::lock_guard lock(mu);
-      if (stopped || !subscribed || instance_fenced) break;
+      if (stopped || !subscribed || instance_fenced || closing) break;
       hb->set_group_id(config.group_id);
       hb->set_member_id(member_id);
       hb->set_member_epoch(member_epoch);
@@ -60,7 +60,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
     std::chrono::milliseconds wait = heartbeat_interval;
     {
       std::lock_guard lock(mu);
-      if (stopped || !subscribed) break;
+      if (stopped || !subscribed || closing) break;
       if (!resp) {
         const auto code = wire_code(resp.error());
         if (code == v1::FENCED_INSTANCE_ID) {

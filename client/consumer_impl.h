@@ -79,7 +79,9 @@ struct consumer::impl {
   // Group membership (mu guards it).
   bool subscribed = false;
   bool instance_fenced = false;
-  std::set<topic_partition> adding;  // being taken on by reconcile(): reported as owned  // replaced by a newer member with our instance id: stopped
+  bool closing = false;              // close() is leaving: the heartbeat loop sends nothing more
+  std::set<topic_partition> adding;  // being taken on by reconcile(): reported as owned  //
+                                     // replaced by a newer member with our instance id: stopped
   std::vector<std::string> topics;
   std::string regex;
   rebalance_listener* listener = nullptr;

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <iostream>
 #include <regex>
 #include <stdexcept>
 
@@ -65,7 +66,10 @@ bool broker_process::running() {
 
 int broker_process::terminate() {
   process_->signal(SIGTERM);
-  return process_->wait();
+  const int status = process_->wait();
+  // A broker that does not shut down cleanly is worth seeing in the failure output.
+  if (status != 0) std::cerr << "sluiced exited with " << status << "; its log:\n" << log();
+  return status;
 }
 
 void broker_process::kill9() {
