@@ -173,11 +173,12 @@ int run_broker(const broker_config& config) {
         }
       },
       asio::detached);
+  // Before the "listening" line: a supervisor may send SIGTERM as soon as it sees it.
+  std::optional<asio::signal_set> signals_storage(std::in_place, io, SIGINT, SIGTERM);
+  auto& signals = *signals_storage;
   spdlog::info("sluiced listening on {}:{}", bound.value().address().to_string(),
                bound.value().port());
 
-  std::optional<asio::signal_set> signals_storage(std::in_place, io, SIGINT, SIGTERM);
-  auto& signals = *signals_storage;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signo);
@@ -195,6 +196,9 @@ int run_broker(const broker_config& config) {
   signals_storage.reset();
   http.reset();
   srv_storage.reset();
+  // Finish the offset store's queued writes while the io_context their callbacks post to
+  // still exists.
+  store.reset();
   io_storage.reset();
 
   auto closed = logs.value()->close();
