@@ -14,6 +14,9 @@ std::string sluiced_path() {
 std::string sluice_cli_path() {
   return SLUICE_CLI_PATH;
 }
+std::string sluice_bench_path() {
+  return SLUICE_BENCH_PATH;
+}
 
 broker_process::broker_process(std::filesystem::path data_dir, std::vector<std::string> settings,
                                uint16_t port)

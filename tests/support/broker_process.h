@@ -15,6 +15,7 @@ namespace sluice::test {
 // Paths of the built programs (set by CMake).
 std::string sluiced_path();
 std::string sluice_cli_path();
+std::string sluice_bench_path();
 
 class broker_process {
  public:

@@ -1,0 +1,107 @@
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "bench/sluice_bench/benches.h"
+#include "client/admin.h"
+#include "client/errors.h"
+#include "client/producer.h"
+#include "proto/compression.h"
+
+namespace sluice::bench {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+result<void> ensure_topic(client::admin& admin, const std::string& topic, int32_t partitions) {
+  if (admin.describe_topic(topic)) return success();
+  return admin.create_topic(topic, partitions);
+}
+
+// One producer's share: `count` records, paced at `rate` records/s when set.
+struct producer_run {
+  histogram latency;
+  uint64_t failed = 0;
+};
+
+void produce_share(const client::producer_config& pc, const produce_options& o, uint64_t first,
+                   uint64_t count, std::optional<double> rate, producer_run& out) {
+  client::producer producer(pc);
+  const std::string value(o.record_size, 'x');
+  const auto start = clock::now();
+  for (uint64_t i = 0; i < count; ++i) {
+    auto intended = clock::now();
+    if (rate) {
+      intended = start + std::chrono::duration_cast<clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(i) / *rate));
+      std::this_thread::sleep_until(intended);
+    }
+    client::producer_record r{.topic = o.topic, .value = value};
+    if (o.keys > 0) r.key = "key-" + std::to_string((first + i) % o.keys);
+    auto sent = producer.send(std::move(r), [&out, intended](const auto& ack) {
+      // On the producer's one network thread: `out` is this producer's alone.
+      if (ack) {
+        out.latency.record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - intended)
+                .count()));
+      } else {
+        ++out.failed;
+      }
+    });
+    if (!sent) ++out.failed;
+  }
+  producer.close();
+}
+
+}  // namespace
+
+result<run_report> run_produce(const client::client_config& c, const produce_options& o) {
+  auto codec = proto::parse_codec(o.compression);
+  if (!codec) {
+    return make_error(
+        client::errc::invalid_argument,
+        "--compression is none, gzip, snappy, lz4 or zstd, not '" + o.compression + "'");
+  }
+  if (o.acks != 0 && o.acks != 1 && o.acks != -1) {
+    return make_error(client::errc::invalid_argument, "--acks is 0, 1 or all");
+  }
+  client::admin admin(c);
+  SLUICE_TRY(ensure_topic(admin, o.topic, o.partitions));
+
+  client::producer_config pc;
+  static_cast<client::client_config&>(pc) = c;
+  pc.acks = o.acks;
+  pc.compression = *codec;
+  pc.linger = std::chrono::milliseconds(o.linger_ms);
+  pc.batch_size = o.batch_bytes;
+  pc.max_request_size = std::max<size_t>(pc.max_request_size, o.batch_bytes * 4);
+
+  const int k = std::max(1, o.producers);
+  std::vector<producer_run> runs(static_cast<size_t>(k));
+  std::vector<std::thread> threads;
+  const auto start = clock::now();
+  uint64_t first = 0;
+  for (int i = 0; i < k; ++i) {
+    const uint64_t share = o.records / k + (static_cast<uint64_t>(i) < o.records % k ? 1 : 0);
+    std::optional<double> rate;
+    if (o.rate) rate = *o.rate / k;
+    threads.emplace_back(produce_share, std::cref(pc), std::cref(o), first, share, rate,
+                         std::ref(runs[static_cast<size_t>(i)]));
+    first += share;
+  }
+  for (auto& t : threads)
+    t.join();
+  run_report report;
+  report.mode = "produce";
+  report.seconds = std::chrono::duration<double>(clock::now() - start).count();
+  report.latency_of = o.rate ? "intended send to ack" : "send to ack";
+  for (const auto& r : runs) {
+    report.latency.merge(r.latency);
+    report.failed += r.failed;
+  }
+  report.records = report.latency.count();
+  report.bytes = report.records * o.record_size;
+  return report;
+}
+
+}  // namespace sluice::bench

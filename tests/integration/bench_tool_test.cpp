@@ -1,0 +1,60 @@
+// sluice-bench against a real broker: it sends and reads what it says, and reports it as JSON.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "client/admin.h"
+#include "integration/broker_fixture.h"
+#include "support/process.h"
+
+using namespace sluice;
+
+namespace {
+
+nlohmann::json bench(const test::broker_fixture& f, std::vector<std::string> args) {
+  args.insert(args.begin(), test::sluice_bench_path());
+  args.insert(args.end(), {"--broker", f.broker->address(), "--json"});
+  auto r = test::run_process(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("sluice-bench produces and consumes what it reports", "[integration][bench]") {
+  test::broker_fixture f;
+  auto produced = bench(
+      f, {"produce", "--topic", "b", "--records", "3000", "--record-size", "200", "--partitions",
+          "3", "--producers", "2", "--keys", "50", "--acks", "all", "--compression", "lz4"});
+  CHECK(produced["mode"] == "produce");
+  CHECK(produced["records"] == 3000);
+  CHECK(produced["failed"] == 0);
+  CHECK(produced["bytes"] == 3000 * 200);
+  CHECK(produced["records_per_s"].get<double>() > 0);
+  CHECK(produced["p50_ms"].get<double>() <= produced["p99_ms"].get<double>());
+  CHECK(produced["p99_ms"].get<double>() <= produced["max_ms"].get<double>());
+
+  client::admin admin(f.client());
+  auto topic = admin.describe_topic("b");
+  REQUIRE(topic);
+  int64_t held = 0;
+  for (const auto& p : topic.value().partitions)
+    held += p.high_watermark;
+  CHECK(held == 3000);
+
+  auto assigned = bench(f, {"consume", "--topic", "b", "--consumers", "2"});
+  CHECK(assigned["records"] == 3000);
+  CHECK(assigned["failed"] == 0);
+  auto grouped = bench(f, {"consume", "--topic", "b", "--group", "readers"});
+  CHECK(grouped["records"] == 3000);
+
+  auto paced = bench(f, {"produce", "--topic", "b", "--records", "200", "--rate", "1000"});
+  CHECK(paced["records"] == 200);
+  CHECK(paced["seconds"].get<double>() >= 0.19);  // 200 records at 1000/s take 0.2 s
+  CHECK(paced["latency_of"] == "intended send to ack");
+
+  auto bad = test::run_process({test::sluice_bench_path(), "--broker", f.broker->address(),
+                                "produce", "--topic", "b", "--acks", "2"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("--acks is 0, 1 or all") != std::string::npos);
+}
