@@ -32,10 +32,22 @@ struct consume_options {
   std::optional<uint64_t> records;  // unset: what the topic holds when the run starts
 };
 
+struct e2e_options {
+  std::string topic;
+  double rate = 10'000;  // records/s
+  double seconds = 10;
+  size_t record_size = 100;  // at least 8: the intended send time travels in the value
+  int32_t partitions = 1;    // when the topic is created
+  int acks = 1;
+};
+
 // Latency of a produce sample: from the record's intended send time to its acknowledgement
 // (with --rate the schedule, not the actual send, so a stall counts in full).
 [[nodiscard]] result<run_report> run_produce(const client::client_config& c,
                                              const produce_options& o);
+// Latency of an e2e sample: from the record's intended send time (its slot in the fixed-rate
+// schedule) to the moment a consumer in this process polled it.
+[[nodiscard]] result<run_report> run_e2e(const client::client_config& c, const e2e_options& o);
 // Latency of a consume sample: one poll() that returned records.
 [[nodiscard]] result<run_report> run_consume(const client::client_config& c,
                                              const consume_options& o);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "bench/sluice_bench/benches.h"
 
@@ -17,6 +18,13 @@ int finish(const result<bench::run_report>& r, bool json) {
   }
   std::fputs(bench::format_report(r.value(), json).c_str(), stdout);
   return r.value().failed == 0 ? 0 : 1;
+}
+
+std::optional<int> parse_acks(const std::string& text) {
+  if (text == "all" || text == "-1") return -1;
+  if (text == "0") return 0;
+  if (text == "1") return 1;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -53,16 +61,29 @@ int main(int argc, char** argv) {
   consume->add_option("--consumers", c.consumers, "consumer threads (1)");
   consume->add_option("--records", c.records, "records to read (what the topic holds)");
 
+  bench::e2e_options e;
+  std::string e2e_acks = "1";
+  auto* e2e = app.add_subcommand("e2e", "produce at a fixed rate; latency from send to consume");
+  e2e->add_option("--topic", e.topic, "topic (created when missing)")->required();
+  e2e->add_option("--rate", e.rate, "records/s (10000)");
+  e2e->add_option("--seconds", e.seconds, "how long to produce (10)");
+  e2e->add_option("--record-size", e.record_size, "value bytes, at least 8 (100)");
+  e2e->add_option("--partitions", e.partitions, "partitions when creating the topic (1)");
+  e2e->add_option("--acks", e2e_acks, "0, 1 or all (1)");
+
   CLI11_PARSE(app, argc, argv);
-  if (produce->parsed()) {
-    if (acks == "all" || acks == "-1") {
-      p.acks = -1;
-    } else if (acks == "0" || acks == "1") {
-      p.acks = acks == "1" ? 1 : 0;
-    } else {
-      std::fprintf(stderr, "sluice-bench: --acks is 0, 1 or all, not '%s'\n", acks.c_str());
+  if (produce->parsed() || e2e->parsed()) {
+    const std::string& text = produce->parsed() ? acks : e2e_acks;
+    auto parsed = parse_acks(text);
+    if (!parsed) {
+      std::fprintf(stderr, "sluice-bench: --acks is 0, 1 or all, not '%s'\n", text.c_str());
       return 1;
     }
+    if (e2e->parsed()) {
+      e.acks = *parsed;
+      return finish(bench::run_e2e(config, e), json);
+    }
+    p.acks = *parsed;
     return finish(bench::run_produce(config, p), json);
   }
   return finish(bench::run_consume(config, c), json);

@@ -53,6 +53,14 @@ TEST_CASE("sluice-bench produces and consumes what it reports", "[integration][b
   CHECK(paced["seconds"].get<double>() >= 0.19);  // 200 records at 1000/s take 0.2 s
   CHECK(paced["latency_of"] == "intended send to ack");
 
+  // e2e: every record sent at the fixed rate is consumed, and latency is measured per record.
+  auto e2e = bench(f, {"e2e", "--topic", "lat", "--rate", "2000", "--seconds", "0.5"});
+  CHECK(e2e["mode"] == "e2e");
+  CHECK(e2e["records"] == 1000);
+  CHECK(e2e["failed"] == 0);
+  CHECK(e2e["p50_ms"].get<double>() > 0);
+  CHECK(e2e["latency_of"] == "intended send to consume");
+
   auto bad = test::run_process({test::sluice_bench_path(), "--broker", f.broker->address(),
                                 "produce", "--topic", "b", "--acks", "2"});
   CHECK(bad.exit_code != 0);
