@@ -1,8 +1,10 @@
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "bench/sluice_bench/benches.h"
+#include "bench/sluice_bench/progress.h"
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/errors.h"
@@ -66,6 +68,7 @@ result<run_report> run_consume(const client::client_config& c, const consume_opt
   std::atomic<uint64_t> total{0}, bytes{0};
   std::vector<histogram> latencies(static_cast<size_t>(k));
   std::vector<std::thread> threads;
+  std::optional<progress_line> progress(std::in_place, "consume", total, want);
   const auto start = clock::now();
   for (int i = 0; i < k; ++i) {
     threads.emplace_back(consume_share, std::ref(*consumers[static_cast<size_t>(i)]), want,
@@ -74,6 +77,7 @@ result<run_report> run_consume(const client::client_config& c, const consume_opt
   }
   for (auto& t : threads)
     t.join();
+  progress.reset();
   run_report report;
   report.mode = "consume";
   report.seconds = std::chrono::duration<double>(clock::now() - start).count();

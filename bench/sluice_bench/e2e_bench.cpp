@@ -1,9 +1,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "bench/sluice_bench/benches.h"
+#include "bench/sluice_bench/progress.h"
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/errors.h"
@@ -67,6 +69,8 @@ result<run_report> run_e2e(const client::client_config& c, const e2e_options& o)
     producer.close();
   });
 
+  std::atomic<uint64_t> consumed{0};
+  std::optional<progress_line> progress(std::in_place, "e2e", consumed, total);
   run_report report;
   report.mode = "e2e";
   report.latency_of = "intended send to consume";
@@ -85,10 +89,12 @@ result<run_report> run_e2e(const client::client_config& c, const e2e_options& o)
       report.latency.record(
           static_cast<uint64_t>(std::max<int64_t>(0, since_epoch_ns(now) - ns) / 1000));
       ++report.records;
+      consumed.store(report.records, std::memory_order_relaxed);
       report.bytes += r.value->size();
     }
   }
   sender.join();
+  progress.reset();
   report.seconds = std::chrono::duration<double>(clock::now() - start).count();
   report.failed = total - std::min(total, report.records);
   consumer.close();

@@ -1,8 +1,10 @@
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "bench/sluice_bench/benches.h"
+#include "bench/sluice_bench/progress.h"
 #include "client/admin.h"
 #include "client/errors.h"
 #include "client/producer.h"
@@ -24,6 +26,9 @@ struct producer_run {
   uint64_t failed = 0;
 };
 
+// Acknowledged records across producers, for the progress line.
+std::atomic<uint64_t> acked_total{0};
+
 void produce_share(const client::producer_config& pc, const produce_options& o, uint64_t first,
                    uint64_t count, std::optional<double> rate, producer_run& out) {
   client::producer producer(pc);
@@ -41,6 +46,7 @@ void produce_share(const client::producer_config& pc, const produce_options& o, 
     auto sent = producer.send(std::move(r), [&out, intended](const auto& ack) {
       // On the producer's one network thread: `out` is this producer's alone.
       if (ack) {
+        acked_total.fetch_add(1, std::memory_order_relaxed);
         out.latency.record(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - intended)
                 .count()));
@@ -79,6 +85,8 @@ result<run_report> run_produce(const client::client_config& c, const produce_opt
   const int k = std::max(1, o.producers);
   std::vector<producer_run> runs(static_cast<size_t>(k));
   std::vector<std::thread> threads;
+  acked_total = 0;
+  std::optional<progress_line> progress(std::in_place, "produce", acked_total, o.records);
   const auto start = clock::now();
   uint64_t first = 0;
   for (int i = 0; i < k; ++i) {
@@ -91,6 +99,7 @@ result<run_report> run_produce(const client::client_config& c, const produce_opt
   }
   for (auto& t : threads)
     t.join();
+  progress.reset();
   run_report report;
   report.mode = "produce";
   report.seconds = std::chrono::duration<double>(clock::now() - start).count();
