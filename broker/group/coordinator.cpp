@@ -2,24 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/group/partition_set_proto.h"
 #include "broker/wire_error.h"
 #include "group/group_state.pb.h"
 #include "proto/batch_reader.h"
 
 namespace sluice::broker {
 namespace {
-
-void add_partitions(const partition_set& set,
-                    google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out) {
-  v1::TopicPartitions* current = nullptr;
-  for (const auto& [topic, p] : set) {
-    if (current == nullptr || current->topic() != topic) {
-      current = out->Add();
-      current->set_topic(topic);
-    }
-    current->add_partitions(p);
-  }
-}
 
 // The timestamp of the first record at or after `at` in `log`, if there is one below the high
 // watermark.
@@ -129,10 +118,7 @@ v1::ConsumerGroupHeartbeatResponse group_coordinator::heartbeat(
   in.topics.assign(req.subscribed_topic_names().begin(), req.subscribed_topic_names().end());
   in.regex = req.subscribed_topic_regex();
   in.assignor = req.server_assignor();
-  for (const auto& t : req.owned_partitions()) {
-    for (int32_t p : t.partitions())
-      in.owned.insert({t.topic(), p});
-  }
+  in.owned = from_proto(req.owned_partitions());
   auto [it, created] = groups_.try_emplace(req.group_id(), req.group_id());
   const int32_t epoch_before = it->second.epoch();
   auto answer = it->second.heartbeat(in, clock_(), catalog());
@@ -144,7 +130,7 @@ v1::ConsumerGroupHeartbeatResponse group_coordinator::heartbeat(
   resp.set_member_id(answer.member_id);
   resp.set_member_epoch(answer.member_epoch);
   resp.set_heartbeat_interval_ms(heartbeat_interval_ms());
-  add_partitions(answer.assignment, resp.mutable_assignment());
+  to_proto(answer.assignment, resp.mutable_assignment());
   // Joins, leaves, epoch and ownership changes are stored; plain heartbeats are not.
   if (created || epoch_before != it->second.epoch() || answer.member_epoch != req.member_epoch()) {
     persist(it->second);
@@ -317,17 +303,22 @@ void group_coordinator::fill_lag(const consumer_group& g, v1::DescribeGroupsResp
   }
 }
 
+std::map<std::string, consumer_group>::iterator group_coordinator::find_group(const std::string& id,
+                                                                              v1::Error* error) {
+  auto it = groups_.find(id);
+  if (it == groups_.end())
+    set_error(error, v1::GROUP_ID_NOT_FOUND, "group " + id + " does not exist");
+  return it;
+}
+
 v1::DescribeGroupsResponse group_coordinator::describe_groups(
     const v1::DescribeGroupsRequest& req) {
   v1::DescribeGroupsResponse resp;
   for (const auto& id : req.group_ids()) {
     auto* out = resp.add_groups();
     out->set_group_id(id);
-    auto it = groups_.find(id);
-    if (it == groups_.end()) {
-      set_error(out->mutable_error(), v1::GROUP_ID_NOT_FOUND, "group " + id + " does not exist");
-      continue;
-    }
+    auto it = find_group(id, out->mutable_error());
+    if (it == groups_.end()) continue;
     const auto& g = it->second;
     out->set_state(g.state());
     out->set_group_epoch(g.epoch());
@@ -341,9 +332,9 @@ v1::DescribeGroupsResponse group_coordinator::describe_groups(
       for (const auto& t : m.topics)
         pm->add_subscribed_topics(t);
       pm->set_subscribed_regex(m.regex);
-      add_partitions(m.assigned, pm->mutable_assignment());
+      to_proto(m.assigned, pm->mutable_assignment());
       if (auto t = g.target().find(mid); t != g.target().end()) {
-        add_partitions(t->second, pm->mutable_target_assignment());
+        to_proto(t->second, pm->mutable_target_assignment());
       }
     }
     fill_lag(g, *out);
@@ -358,11 +349,8 @@ v1::DeleteGroupsResponse group_coordinator::delete_groups(const v1::DeleteGroups
   for (const auto& id : req.group_ids()) {
     auto* out = resp.add_groups();
     out->set_group_id(id);
-    auto it = groups_.find(id);
-    if (it == groups_.end()) {
-      set_error(out->mutable_error(), v1::GROUP_ID_NOT_FOUND, "group " + id + " does not exist");
-      continue;
-    }
+    auto it = find_group(id, out->mutable_error());
+    if (it == groups_.end()) continue;
     if (!it->second.empty()) {
       set_error(out->mutable_error(), v1::NON_EMPTY_GROUP,
                 "group " + id + " has " + std::to_string(it->second.members().size()) +
