@@ -2,6 +2,7 @@
 
 #include "client/connection.h"
 #include "client/errors.h"
+#include "client/group_requests.h"
 #include "client/runtime.h"
 
 namespace sluice::client {
@@ -199,25 +200,13 @@ result<void> admin::delete_group(const std::string& group_id) {
   return check(resp.delete_groups().groups(0).error());
 }
 
-result<void> admin::commit_offsets(
-    const std::string& group_id,
-    const std::map<std::pair<std::string, int32_t>, int64_t>& offsets) {
+result<void> admin::commit_offsets(const std::string& group_id,
+                                   const std::map<topic_partition, int64_t>& offsets) {
   auto meta = request(v1::OFFSET_COMMIT);
   auto* req = meta.mutable_offset_commit();
   req->set_group_id(group_id);
   req->set_member_epoch(-1);
-  std::map<std::string, v1::OffsetCommitRequest::Topic*> topics;
-  for (const auto& [tp, off] : offsets) {
-    auto*& t = topics[tp.first];
-    if (t == nullptr) {
-      t = req->add_topics();
-      t->set_name(tp.first);
-    }
-    auto* p = t->add_partitions();
-    p->set_partition(tp.second);
-    p->set_offset(off);
-    p->set_leader_epoch(-1);
-  }
+  add_commit_offsets(offsets, req);
   SLUICE_TRY(resp, impl_->call(std::move(meta)));
   for (const auto& t : resp.offset_commit().topics()) {
     for (const auto& p : t.partitions())

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/config.h"
+#include "client/record.h"
 #include "proto/result.h"
 
 namespace sluice::client {
@@ -110,9 +111,8 @@ class admin {
   /// Deletes an empty group and its committed offsets.
   [[nodiscard]] result<void> delete_group(const std::string& group_id);
   /// Sets a group's committed offsets from outside it; refused while it has members.
-  [[nodiscard]] result<void> commit_offsets(
-      const std::string& group_id,
-      const std::map<std::pair<std::string, int32_t>, int64_t>& offsets);
+  [[nodiscard]] result<void> commit_offsets(const std::string& group_id,
+                                            const std::map<topic_partition, int64_t>& offsets);
 
  private:
   struct impl;

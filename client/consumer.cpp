@@ -26,7 +26,7 @@ void consumer::close() {
       // The leave is the member's last word: a heartbeat after it would be refused as unknown
       // and the loop would rejoin, leaving a member behind that nobody runs.
       std::lock_guard lock(d.mu);
-      d.closing = true;
+      d.heartbeats_done = true;
     }
     d.leave();
   }

@@ -4,6 +4,7 @@
 
 #include "client/consumer_impl.h"
 #include "client/errors.h"
+#include "client/group_requests.h"
 
 namespace sluice::client {
 namespace {
@@ -19,18 +20,6 @@ std::set<topic_partition> minus(const std::set<topic_partition>& a,
   return out;
 }
 
-void add_topic_partitions(const std::set<topic_partition>& s,
-                          google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out) {
-  v1::TopicPartitions* current = nullptr;
-  for (const auto& tp : s) {
-    if (current == nullptr || current->topic() != tp.topic) {
-      current = out->Add();
-      current->set_topic(tp.topic);
-    }
-    current->add_partitions(tp.partition);
-  }
-}
-
 }  // namespace
 
 awaitable<void> consumer::impl::heartbeat_loop() {
@@ -40,7 +29,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
     auto* hb = meta.mutable_consumer_group_heartbeat();
     {
       std::lock_guard lock(mu);
-      if (stopped || !subscribed || instance_fenced || closing) break;
+      if (stopped || !subscribed || heartbeats_done) break;
       hb->set_group_id(config.group_id);
       hb->set_member_id(member_id);
       hb->set_member_epoch(member_epoch);
@@ -60,7 +49,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
     std::chrono::milliseconds wait = heartbeat_interval;
     {
       std::lock_guard lock(mu);
-      if (stopped || !subscribed || closing) break;
+      if (stopped || !subscribed || heartbeats_done) break;
       if (!resp) {
         const auto code = wire_code(resp.error());
         if (code == v1::FENCED_INSTANCE_ID) {
@@ -70,7 +59,7 @@ awaitable<void> consumer::impl::heartbeat_loop() {
           drop_partitions(owned);
           owned.clear();
           target.clear();
-          instance_fenced = true;
+          heartbeats_done = true;
           error_once = resp.error();
           data_ready.notify_all();
           break;
@@ -156,18 +145,7 @@ awaitable<result<void>> consumer::impl::commit(std::map<topic_partition, int64_t
                                                   " not owned by this member (revoked or lost)");
   };
   if (offsets.empty()) co_return refused_here();
-  std::map<std::string, v1::OffsetCommitRequest::Topic*> by_topic;
-  for (const auto& [tp, off] : offsets) {
-    auto*& t = by_topic[tp.topic];
-    if (t == nullptr) {
-      t = req->add_topics();
-      t->set_name(tp.topic);
-    }
-    auto* p = t->add_partitions();
-    p->set_partition(tp.partition);
-    p->set_offset(off);
-    p->set_leader_epoch(-1);
-  }
+  add_commit_offsets(offsets, req);
   auto resp = co_await group_conn.call(std::move(meta));
   if (!resp) co_return resp.error();
   std::lock_guard lock(mu);

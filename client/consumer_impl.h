@@ -78,8 +78,9 @@ struct consumer::impl {
 
   // Group membership (mu guards it).
   bool subscribed = false;
-  bool instance_fenced = false;
-  bool closing = false;              // close() is leaving: the heartbeat loop sends nothing more
+  // Replaced by a newer member with our instance id, or close() has left: the heartbeat loop
+  // sends nothing more.
+  bool heartbeats_done = false;
   std::set<topic_partition> adding;  // being taken on by reconcile(): reported as owned  //
                                      // replaced by a newer member with our instance id: stopped
   std::vector<std::string> topics;

@@ -5,6 +5,13 @@
 #include "client/producer_impl.h"
 
 namespace sluice::client {
+
+std::optional<int> parse_acks(std::string_view text) noexcept {
+  if (text == "0") return 0;
+  if (text == "1") return 1;
+  if (text == "all" || text == "-1") return -1;
+  return std::nullopt;
+}
 namespace {
 
 int64_t now_ms() {

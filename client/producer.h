@@ -9,6 +9,8 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "client/config.h"
 #include "client/record.h"
@@ -30,6 +32,9 @@ struct producer_config : client_config {
   std::chrono::milliseconds max_block{60'000};  ///< how long send() waits for buffer space
   size_t max_request_size = 1u << 20;           ///< bytes of batches per Produce request
 };
+
+/// "0", "1", "all" (or "-1") as producer_config::acks; nullopt for anything else.
+[[nodiscard]] std::optional<int> parse_acks(std::string_view text) noexcept;
 
 /// Called once per record, on the producer's network thread: keep it short.
 using delivery_callback = std::function<void(const result<record_metadata>&)>;

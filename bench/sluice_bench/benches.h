@@ -18,7 +18,7 @@ struct produce_options {
   int32_t partitions = 1;  // when the topic is created
   int producers = 1;
   uint64_t keys = 0;  // distinct keys; 0: no keys (sticky partitioning)
-  int acks = 1;
+  int acks = 1;       // 0, 1 or -1 (all): client::parse_acks
   std::string compression = "none";
   int64_t linger_ms = 5;
   size_t batch_bytes = 64 * 1024;

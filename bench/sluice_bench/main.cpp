@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "bench/sluice_bench/benches.h"
+#include "client/producer.h"
 
 using namespace sluice;
 
@@ -18,13 +19,6 @@ int finish(const result<bench::run_report>& r, bool json) {
   }
   std::fputs(bench::format_report(r.value(), json).c_str(), stdout);
   return r.value().failed == 0 ? 0 : 1;
-}
-
-std::optional<int> parse_acks(const std::string& text) {
-  if (text == "all" || text == "-1") return -1;
-  if (text == "0") return 0;
-  if (text == "1") return 1;
-  return std::nullopt;
 }
 
 }  // namespace
@@ -74,7 +68,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (produce->parsed() || e2e->parsed()) {
     const std::string& text = produce->parsed() ? acks : e2e_acks;
-    auto parsed = parse_acks(text);
+    auto parsed = client::parse_acks(text);
     if (!parsed) {
       std::fprintf(stderr, "sluice-bench: --acks is 0, 1 or all, not '%s'\n", text.c_str());
       return 1;

@@ -68,9 +68,6 @@ result<run_report> run_produce(const client::client_config& c, const produce_opt
         client::errc::invalid_argument,
         "--compression is none, gzip, snappy, lz4 or zstd, not '" + o.compression + "'");
   }
-  if (o.acks != 0 && o.acks != 1 && o.acks != -1) {
-    return make_error(client::errc::invalid_argument, "--acks is 0, 1 or all");
-  }
   client::admin admin(c);
   SLUICE_TRY(ensure_topic(admin, o.topic, o.partitions));
 

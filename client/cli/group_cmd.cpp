@@ -181,7 +181,7 @@ int group_reset_offsets(const client::client_config& c, const reset_offsets_args
   client::admin admin(c);
   auto offsets = target_offsets(admin, a.topic, a.to);
   if (!offsets) return fail("group reset-offsets", offsets.error().message);
-  std::map<std::pair<std::string, int32_t>, int64_t> commit;
+  std::map<client::topic_partition, int64_t> commit;
   for (const auto& [p, off] : offsets.value())
     commit[{a.topic, p}] = off;
   if (!a.dry_run) {
@@ -190,7 +190,7 @@ int group_reset_offsets(const client::client_config& c, const reset_offsets_args
     }
   }
   for (const auto& [tp, off] : commit) {
-    std::printf("%s\t%d\t%lld%s\n", tp.first.c_str(), tp.second, static_cast<long long>(off),
+    std::printf("%s\t%d\t%lld%s\n", tp.topic.c_str(), tp.partition, static_cast<long long>(off),
                 a.dry_run ? "\t(dry run)" : "");
   }
   return 0;

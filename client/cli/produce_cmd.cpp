@@ -11,15 +11,9 @@ namespace sluice::cli {
 int produce(const client::client_config& c, const produce_args& a) {
   client::producer_config pc;
   static_cast<client::client_config&>(pc) = c;
-  if (a.acks == "0") {
-    pc.acks = 0;
-  } else if (a.acks == "1") {
-    pc.acks = 1;
-  } else if (a.acks == "all" || a.acks == "-1") {
-    pc.acks = -1;
-  } else {
-    return fail("produce", "--acks is 0, 1 or all, not '" + a.acks + "'");
-  }
+  auto acks = client::parse_acks(a.acks);
+  if (!acks) return fail("produce", "--acks is 0, 1 or all, not '" + a.acks + "'");
+  pc.acks = *acks;
   auto codec = proto::parse_codec(a.compression);
   if (!codec) {
     return fail("produce",
