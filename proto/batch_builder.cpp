@@ -46,9 +46,9 @@ void batch_builder::append_at(int32_t offset_delta, int64_t timestamp,
   for (const auto& h : headers)
     body += field_size(as_bytes(h.key)) + field_size(h.value);
 
-  size_t at = records_.size();
-  records_.resize(at + varlong_size(static_cast<int64_t>(body)) + body);
-  std::byte* out = records_.data() + at;
+  size_t at = batch_.size();
+  batch_.resize(at + varlong_size(static_cast<int64_t>(body)) + body);
+  std::byte* out = batch_.data() + at;
   out = write_varlong(out, static_cast<int64_t>(body));
   *out++ = std::byte{0};  // record attributes: unused in v2
   out = write_varlong(out, timestamp_delta);
@@ -60,7 +60,7 @@ void batch_builder::append_at(int32_t offset_delta, int64_t timestamp,
     out = write_field(out, as_bytes(h.key));
     out = write_field(out, h.value);
   }
-  assert(out == records_.data() + records_.size());
+  assert(out == batch_.data() + batch_.size());
   ++count_;
   last_delta_ = offset_delta;
 }
@@ -68,17 +68,35 @@ void batch_builder::append_at(int32_t offset_delta, int64_t timestamp,
 result<std::vector<std::byte>> batch_builder::build(offset base) const {
   assert(!empty());
   namespace L = batch_layout;
-  std::vector<std::byte> batch(L::header_size);
+  std::vector<std::byte> batch;
   if (options_.compression == codec::none) {
-    batch.resize(L::header_size + records_.size());
-    if (!records_.empty())
-      std::memcpy(batch.data() + L::header_size, records_.data(), records_.size());
+    batch = batch_;
   } else {
-    SLUICE_TRY(compress(options_.compression, records_, batch));
+    batch.resize(L::header_size);
+    SLUICE_TRY(compress(options_.compression, std::span(batch_).subspan(L::header_size), batch));
   }
+  write_header(batch, base);
+  return batch;
+}
+
+result<std::vector<std::byte>> batch_builder::take(offset base) {
+  if (options_.compression != codec::none) {
+    auto batch = build(base);
+    clear();
+    return batch;
+  }
+  assert(!empty());
+  write_header(batch_, base);
+  std::vector<std::byte> batch = std::move(batch_);
+  batch_.assign(batch_layout::header_size, std::byte{0});
+  clear();
+  return batch;
+}
+
+void batch_builder::write_header(std::span<std::byte> batch, offset base) const {
+  namespace L = batch_layout;
   int16_t attributes = static_cast<int16_t>(options_.compression);
   if (options_.ts_type == timestamp_type::log_append_time) attributes |= log_append_time_flag;
-
   std::byte* p = batch.data();
   store_be<int64_t>(p + L::base_offset, base.value);
   store_be<int32_t>(p + L::batch_length, static_cast<int32_t>(batch.size() - L::log_overhead));
@@ -93,11 +111,10 @@ result<std::vector<std::byte>> batch_builder::build(offset base) const {
   store_be<int32_t>(p + L::base_sequence, options_.base_sequence);
   store_be<int32_t>(p + L::record_count, count_);
   store_be<uint32_t>(p + L::crc, compute_batch_crc(batch));
-  return batch;
 }
 
 void batch_builder::clear() noexcept {
-  records_.clear();
+  batch_.resize(batch_layout::header_size);
   count_ = 0;
   last_delta_ = -1;
   last_offset_delta_.reset();

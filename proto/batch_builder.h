@@ -28,7 +28,8 @@ using bytes_view = std::span<const std::byte>;
 
 class batch_builder {
  public:
-  explicit batch_builder(batch_options options = {}) : options_(options) {}
+  explicit batch_builder(batch_options options = {})
+      : options_(options), batch_(batch_layout::header_size) {}
 
   // Appends a record whose offset is the next one (offsetDelta = records appended so far).
   // `timestamp` is absolute milliseconds; nullopt key or value encodes null.
@@ -55,20 +56,28 @@ class batch_builder {
   [[nodiscard]] int32_t record_count() const noexcept { return count_; }
   [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
   // Bytes of the encoded records so far, before compression, plus the batch header.
-  [[nodiscard]] size_t size_estimate() const noexcept {
-    return batch_layout::header_size + records_.size();
-  }
+  [[nodiscard]] size_t size_estimate() const noexcept { return batch_.size(); }
 
   // Returns the finished batch with `base` as its baseOffset (brokers overwrite it on append).
   // REQUIRES: !empty().
   [[nodiscard]] result<std::vector<std::byte>> build(offset base = offset{0}) const;
+  // Like build(), but an uncompressed batch is moved out rather than copied. Leaves the builder
+  // empty, keeping the options.
+  [[nodiscard]] result<std::vector<std::byte>> take(offset base = offset{0});
+
+  // Makes room for a batch of `bytes` (as size_estimate() counts), so appends up to there do not
+  // reallocate.
+  void reserve(size_t bytes) { batch_.reserve(bytes); }
 
   // Starts over with no records, keeping the options.
   void clear() noexcept;
 
  private:
   batch_options options_;
-  std::vector<std::byte> records_;
+  // Room for the batch header, then the encoded records.
+  std::vector<std::byte> batch_;
+  // Writes the header of `batch`, whose records follow it, and its CRC.
+  void write_header(std::span<std::byte> batch, offset base) const;
   int32_t count_ = 0;
   int32_t last_delta_ = -1;
   std::optional<int32_t> last_offset_delta_;

@@ -158,3 +158,23 @@ TEST_CASE("a rewritten batch keeps offset gaps and its last offset delta", "[pro
   CHECK(second.record_offset == offset{55});
   CHECK_FALSE(second.value.has_value());
 }
+
+TEST_CASE("take gives what build gives and leaves the builder empty", "[proto][batch]") {
+  std::mt19937_64 rng(5);
+  auto in = samples(rng, 50);
+  for (auto c : {codec::none, codec::lz4}) {
+    INFO(proto::codec_name(c));
+    proto::batch_builder b({.compression = c});
+    for (int round = 0; round < 2; ++round) {
+      for (const auto& s : in)
+        b.append(s.timestamp, view(s.key), view(s.value));
+      auto built = b.build(offset{7});
+      auto taken = b.take(offset{7});
+      REQUIRE(built);
+      REQUIRE(taken);
+      CHECK(taken.value() == built.value());
+      CHECK(b.empty());
+      CHECK(b.size_estimate() == proto::batch_layout::header_size);
+    }
+  }
+}
