@@ -143,14 +143,15 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
       break;
     }
     response r;
-    r.frame.resize(length.value());
-    co_await asio::async_read(l->socket, asio::buffer(r.frame), into(ec));
+    r.frame = std::make_unique_for_overwrite<std::byte[]>(length.value());
+    const std::span<const std::byte> frame(r.frame.get(), length.value());
+    co_await asio::async_read(l->socket, asio::buffer(r.frame.get(), frame.size()), into(ec));
     if (ec) {
       fail_all(l, make_error(errc::connection_failed,
                              "connection to " + where + " lost: " + ec.message()));
       break;
     }
-    auto parts = proto::split_frame(r.frame);
+    auto parts = proto::split_frame(frame);
     if (!parts || !r.meta.ParseFromArray(parts.value().meta.data(),
                                          static_cast<int>(parts.value().meta.size()))) {
       fail_all(l, make_error(errc::protocol_error, "unreadable response from " + where));
@@ -183,6 +184,15 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
 
 awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<const std::byte> data,
                                              bool expect_response) {
+  std::vector<std::span<const std::byte>> parts;
+  parts.push_back(data);
+  auto r = co_await call(std::move(meta), std::move(parts), expect_response);
+  co_return r;
+}
+
+awaitable<result<response>> connection::call(v1::RequestMeta meta,
+                                             std::vector<std::span<const std::byte>> data,
+                                             bool expect_response) {
   const auto deadline = std::chrono::steady_clock::now() + config_.request_timeout;
   auto connected_link = co_await connected();
   if (!connected_link) co_return connected_link.error();
@@ -208,7 +218,10 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<con
   if (header->api_version() == 0) header->set_api_version(1);
   auto p = std::make_shared<pending>(executor_, header->correlation_id());
   if (expect_response) l->inflight.push_back(p);
-  auto head = proto::encode_frame_head(meta, data.size());
+  size_t data_size = 0;
+  for (const auto& d : data)
+    data_size += d.size();
+  auto head = proto::encode_frame_head(meta, data_size);
 
   // One deadline for writing the request and reading its response: a broker that stops reading
   // or answering fails the call instead of hanging it.
@@ -222,8 +235,10 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<con
                                     std::to_string(config_.request_timeout.count()) + " ms"));
   });
 
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
-                                            asio::buffer(data.data(), data.size())};
+  std::vector<asio::const_buffer> buffers{asio::buffer(head)};
+  buffers.reserve(1 + data.size());
+  for (const auto& d : data)
+    buffers.push_back(asio::buffer(d.data(), d.size()));
   error_code ec;
   co_await asio::async_write(l->socket, buffers, into(ec));
   // Hand the turn to the next writer, or give it up.

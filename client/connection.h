@@ -20,8 +20,8 @@ namespace sluice::client {
 
 struct response {
   v1::ResponseMeta meta;
-  std::vector<std::byte> frame;     // owns the bytes `data` views
-  std::span<const std::byte> data;  // the data section (record batches of a fetch)
+  std::unique_ptr<std::byte[]> frame;  // owns the bytes `data` views
+  std::span<const std::byte> data;     // the data section (record batches of a fetch)
 };
 
 class connection {
@@ -35,6 +35,10 @@ class connection {
   // response. With `expect_response` false (Produce with acks=0) it completes once written.
   // A ResponseHeader error becomes the call's error. `data` must stay valid until it returns.
   awaitable<result<response>> call(v1::RequestMeta meta, std::span<const std::byte> data = {},
+                                   bool expect_response = true);
+  // The same with the data in pieces, written back to back without copying them together.
+  awaitable<result<response>> call(v1::RequestMeta meta,
+                                   std::vector<std::span<const std::byte>> data,
                                    bool expect_response = true);
 
   // Fails every request in flight with errc::closed and refuses new ones.
