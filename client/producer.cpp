@@ -48,6 +48,7 @@ void producer::impl::wake_sender() {
 result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   {
     std::lock_guard lock(mu);
+    if (closed) return make_error(errc::closed, "the producer is closed");
     if (auto it = partition_counts.find(topic); it != partition_counts.end()) return it->second;
   }
   if (rt.on_runtime_thread()) {
@@ -72,19 +73,22 @@ result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   return count;
 }
 
-result<int32_t> producer::impl::choose_partition(const producer_record& r, int32_t partitions) {
+result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_record& r,
+                                                               int32_t partitions) {
   if (r.partition) {
     if (*r.partition < 0 || *r.partition >= partitions) {
       return make_error(errc::invalid_argument, "topic " + r.topic + " has partitions 0.." +
                                                     std::to_string(partitions - 1) + ", not " +
                                                     std::to_string(*r.partition));
     }
-    return *r.partition;
+    return std::optional<int32_t>(*r.partition);
   }
-  if (r.key) return partition_for_key(*r.key, partitions);
-  // Keyless: stick to one partition until its batch fills (Kafka's sticky partitioner).
-  std::lock_guard lock(mu);
-  auto [it, inserted] = sticky.try_emplace(r.topic, 0);
+  if (r.key) return std::optional<int32_t>(partition_for_key(*r.key, partitions));
+  return std::optional<int32_t>();
+}
+
+int32_t producer::impl::sticky_partition(const std::string& topic, int32_t partitions) {
+  auto [it, inserted] = sticky.try_emplace(topic, 0);
   if (inserted)
     it->second = static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(partitions));
   return it->second % partitions;
@@ -98,25 +102,25 @@ producer::~producer() {
 
 result<void> producer::send(producer_record record, delivery_callback done) {
   auto& d = *impl_;
-  {
-    std::lock_guard lock(d.mu);
-    if (d.closed) return make_error(errc::closed, "the producer is closed");
-  }
   SLUICE_TRY(partitions, d.partitions_of(record.topic));
-  SLUICE_TRY(partition, d.choose_partition(record, partitions));
+  SLUICE_TRY(fixed, d.fixed_partition(record, partitions));
   const int64_t timestamp = record.timestamp.value_or(now_ms());
   const size_t size = record_bytes(record);
 
   std::unique_lock lock(d.mu);
-  const auto deadline = steady::now() + d.config.max_block;
+  std::optional<steady::time_point> deadline;
   while (d.memory_used > 0 && d.memory_used + size > d.config.buffer_memory) {
-    if (d.rt.on_runtime_thread() || d.space.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (!deadline) deadline = steady::now() + d.config.max_block;
+    if (d.rt.on_runtime_thread() ||
+        d.space.wait_until(lock, *deadline) == std::cv_status::timeout) {
       return make_error(errc::buffer_full, "the producer buffer (" +
                                                std::to_string(d.config.buffer_memory) +
                                                " bytes) stayed full for max_block");
     }
   }
   if (d.closed) return make_error(errc::closed, "the producer is closed");
+  // Keyless records stick to one partition until its batch fills (Kafka's sticky partitioner).
+  const int32_t partition = fixed ? *fixed : d.sticky_partition(record.topic, partitions);
   auto& ps = d.partitions[{record.topic, partition}];
   bool new_batch =
       ps.open.empty() || (!ps.open.back()->builder.empty() &&
@@ -124,10 +128,12 @@ result<void> producer::send(producer_record record, delivery_callback done) {
   if (new_batch) {
     ps.open.push_back(
         std::make_unique<open_batch>(proto::batch_options{.compression = d.config.compression}));
+    ps.open.back()->builder.reserve(std::max(d.config.batch_size, size));
     ps.open.back()->created = steady::now();
   }
   auto& b = *ps.open.back();
   std::vector<proto::header_view> headers;
+  headers.reserve(record.headers.size());
   for (const auto& [k, v] : record.headers)
     headers.push_back({k, bytes(v)});
   b.builder.append(timestamp, bytes(record.key), bytes(record.value), headers);
@@ -137,9 +143,7 @@ result<void> producer::send(producer_record record, delivery_callback done) {
   d.memory_used += size;
   ++d.queued_records;
   const bool full = b.builder.size_estimate() >= d.config.batch_size;
-  if (full && !record.key && !record.partition) {
-    d.sticky[record.topic] = (partition + 1) % partitions;
-  }
+  if (full && !fixed) d.sticky[record.topic] = (partition + 1) % partitions;
   lock.unlock();
   if (new_batch || full) d.wake_sender();
   return success();

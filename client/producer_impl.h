@@ -58,7 +58,11 @@ struct producer::impl {
 
   // Application side (any thread).
   result<int32_t> partitions_of(const std::string& topic);
-  result<int32_t> choose_partition(const producer_record& r, int32_t partitions);
+  // The partition an explicit partition or a key names; nullopt for a keyless record.
+  static result<std::optional<int32_t>> fixed_partition(const producer_record& r,
+                                                        int32_t partitions);
+  // Keyless records' partition for `topic`. REQUIRES: mu.
+  int32_t sticky_partition(const std::string& topic, int32_t partitions);
 
   // Network side (runtime thread).
   awaitable<void> sender();

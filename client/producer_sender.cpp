@@ -102,7 +102,7 @@ std::vector<std::shared_ptr<ready_batch>> producer::impl::drain(steady::time_poi
     rb->memory = c.batch->memory;
     rb->deadline = c.batch->created + config.delivery_timeout;
     if (config.idempotence) c.batch->builder.set_producer(producer_id, producer_epoch, c.sequence);
-    auto built = c.batch->builder.build();
+    auto built = c.batch->builder.take();
     if (!built) {
       retry_or_fail(std::move(rb), built.error());
       continue;
@@ -204,7 +204,8 @@ awaitable<void> producer::impl::send_request(std::vector<std::shared_ptr<ready_b
   // Half the client's own deadline, so the broker's REQUEST_TIMED_OUT arrives before the client
   // gives up on the connection.
   req->set_timeout_ms(static_cast<uint32_t>(config.request_timeout.count() / 2));
-  std::vector<std::byte> data;
+  std::vector<std::span<const std::byte>> data;
+  size_t data_size = 0;
   std::map<std::string, int> topics;           // name -> index in the request
   std::vector<std::pair<int, int>> positions;  // each batch's (topic, partition) entry
   for (const auto& b : batches) {
@@ -214,11 +215,12 @@ awaitable<void> producer::impl::send_request(std::vector<std::shared_ptr<ready_b
     positions.emplace_back(it->second, t->partitions_size());
     auto* p = t->add_partitions();
     p->set_partition(b->partition);
-    p->set_data_offset(data.size());
+    p->set_data_offset(data_size);
     p->set_data_length(static_cast<uint32_t>(b->bytes.size()));
-    data.insert(data.end(), b->bytes.begin(), b->bytes.end());
+    data.emplace_back(b->bytes);
+    data_size += b->bytes.size();
   }
-  auto resp = co_await conn.call(std::move(meta), data, config.acks != 0);
+  auto resp = co_await conn.call(std::move(meta), std::move(data), config.acks != 0);
   {
     std::lock_guard lock(mu);
     --requests_in_flight;
