@@ -65,7 +65,7 @@ result<void> consumer::assign(const std::vector<topic_partition>& partitions) {
   d.parts = std::move(next);
   d.buffered_total = 0;
   for (const auto& [_, st] : d.parts)
-    d.buffered_total += st.buffered.size();
+    d.buffered_total += st.held();
   d.wake_fetcher();
   return success();
 }
@@ -86,8 +86,7 @@ result<void> consumer::seek(const topic_partition& tp, int64_t offset) {
     return make_error(errc::invalid_argument,
                       tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
   }
-  d.buffered_total -= it->second.buffered.size();
-  it->second.buffered.clear();
+  d.buffered_total -= it->second.clear_held();
   it->second.fetch_position = offset;
   it->second.position = offset;
   it->second.generation = ++d.next_generation;
@@ -171,23 +170,69 @@ result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds ti
     return e;
   }
   std::vector<consumer_record> out;
-  if (d.parts.empty()) return out;
+  out.reserve(std::min(d.buffered_total, d.config.max_poll_records));
+  d.hand_out(out);
+  while (out.size() < d.config.max_poll_records && d.decode_fetched(lock))
+    d.hand_out(out);
+  if (!out.empty()) d.wake_fetcher();
+  return out;
+}
+
+void consumer::impl::hand_out(std::vector<consumer_record>& out) {
+  if (parts.empty()) return;
   // Round-robin over partitions so one busy partition does not starve the others.
-  std::vector<impl::partition_state*> order;
-  for (auto& [_, st] : d.parts)
+  std::vector<partition_state*> order;
+  order.reserve(parts.size());
+  for (auto& [_, st] : parts)
     order.push_back(&st);
-  const size_t start = d.next_partition++ % order.size();
-  for (size_t i = 0; i < order.size() && out.size() < d.config.max_poll_records; ++i) {
+  const size_t start = next_partition++ % order.size();
+  for (size_t i = 0; i < order.size() && out.size() < config.max_poll_records; ++i) {
     auto& st = *order[(start + i) % order.size()];
-    while (!st.buffered.empty() && out.size() < d.config.max_poll_records) {
+    while (!st.buffered.empty() && out.size() < config.max_poll_records) {
       st.position = st.buffered.front().offset + 1;
       out.push_back(std::move(st.buffered.front()));
       st.buffered.pop_front();
-      --d.buffered_total;
+      --buffered_total;
     }
   }
-  if (!out.empty()) d.wake_fetcher();
-  return out;
+}
+
+bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
+  struct job {
+    topic_partition tp;
+    uint64_t generation;
+    uint64_t id;
+    fetched_slice slice;
+    std::deque<consumer_record> records;
+    result<void> outcome = success();
+  };
+  std::vector<job> jobs;
+  for (auto& [tp, st] : parts) {
+    if (st.decoding != 0 || !st.buffered.empty() || st.fetched.empty()) continue;
+    st.decoding = ++next_generation;
+    buffered_total -= st.fetched.front().records;
+    jobs.push_back({tp, st.generation, st.decoding, std::move(st.fetched.front()), {}});
+    st.fetched.pop_front();
+  }
+  if (jobs.empty()) return false;
+  lock.unlock();
+  for (auto& j : jobs) {
+    j.outcome = decode_slice(j.tp, j.slice, j.records);
+    j.slice.owner.reset();  // the response's memory is freed here, off the network thread
+  }
+  lock.lock();
+  for (auto& j : jobs) {
+    auto it = parts.find(j.tp);
+    if (it == parts.end()) continue;
+    auto& st = it->second;
+    if (st.decoding != j.id) continue;  // dropped and assigned again meanwhile
+    st.decoding = 0;
+    if (st.generation != j.generation) continue;  // sought or reset meanwhile
+    if (!j.outcome && !error_once) error_once = j.outcome.error();
+    buffered_total += j.records.size();
+    st.buffered = std::move(j.records);
+  }
+  return true;
 }
 
 std::optional<int64_t> consumer::position(const topic_partition& tp) const {
@@ -196,7 +241,8 @@ std::optional<int64_t> consumer::position(const topic_partition& tp) const {
   if (it == impl_->parts.end()) return std::nullopt;
   const auto& st = it->second;
   // Past batches with nothing to hand out (control batches, compacted gaps) too.
-  if (st.buffered.empty() && st.fetch_position && *st.fetch_position >= 0)
+  if (st.buffered.empty() && st.fetched.empty() && st.decoding == 0 && st.fetch_position &&
+      *st.fetch_position >= 0)
     return *st.fetch_position;
   if (st.position < 0) return std::nullopt;
   return st.position;

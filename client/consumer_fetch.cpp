@@ -1,19 +1,10 @@
-// The consumer's fetch loop, on its runtime thread: positions from ListOffsets, pipelined
-// fetches, decoding into per-partition buffers.
+// The consumer's fetch loop, on its runtime thread: positions from ListOffsets, then fetch after
+// fetch, each response's batches checked and queued for poll() to decode.
 #include "client/consumer_impl.h"
 #include "client/errors.h"
-#include "proto/batch_reader.h"
 #include "proto/frame.h"
 
 namespace sluice::client {
-namespace {
-
-std::string text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
-}  // namespace
-
 consumer::impl::impl(consumer_config c)
     : config(std::move(c)),
       conn(rt.executor(), config),
@@ -41,7 +32,7 @@ void consumer::impl::drop_partitions(const std::set<topic_partition>& tps) {
   for (const auto& tp : tps) {
     auto it = parts.find(tp);
     if (it == parts.end()) continue;
-    buffered_total -= it->second.buffered.size();
+    buffered_total -= it->second.clear_held();
     parts.erase(it);
   }
 }
@@ -111,55 +102,12 @@ awaitable<void> consumer::impl::reset_positions() {
   }
 }
 
-// Decodes one partition's slice of a fetch response into its buffer. REQUIRES: mu held.
-void consumer::impl::absorb(const topic_partition& tp, partition_state& st,
-                            std::span<const std::byte> slice) {
-  proto::batch_iterator batches(slice);
-  int64_t next = *st.fetch_position;
-  while (true) {
-    auto batch = batches.next();
-    if (!batch) {
-      error_once = make_error(errc::protocol_error, tp.topic + "-" + std::to_string(tp.partition) +
-                                                        ": " + batch.error().message);
-      break;
-    }
-    if (!batch.value()) break;
-    const auto& h = batch.value()->header;
-    if (!h.is_control()) {
-      auto records = proto::record_iterator::open(*batch.value());
-      if (!records) {
-        error_once = make_error(errc::protocol_error, records.error().message);
-        break;
-      }
-      while (true) {
-        auto r = records.value().next();
-        if (!r) {
-          error_once = make_error(errc::protocol_error, r.error().message);
-          break;
-        }
-        if (!r.value()) break;
-        const auto& rec = *r.value();
-        if (rec.record_offset.value < next) continue;
-        consumer_record out;
-        out.topic = tp.topic;
-        out.partition = tp.partition;
-        out.offset = rec.record_offset.value;
-        out.timestamp = rec.timestamp;
-        out.log_append_time = h.ts_type() == proto::timestamp_type::log_append_time;
-        if (rec.key) out.key = text(*rec.key);
-        if (rec.value) out.value = text(*rec.value);
-        for (const auto& hv : rec.headers()) {
-          out.headers.push_back(
-              {std::string(hv.key),
-               hv.value ? std::optional<std::string>(text(*hv.value)) : std::nullopt});
-        }
-        st.buffered.push_back(std::move(out));
-        ++buffered_total;
-      }
-    }
-    next = std::max(next, h.next_offset().value);
-  }
-  st.fetch_position = next;
+void consumer::impl::absorb(partition_state& st, checked_slice checked) {
+  if (checked.bad) error_once = std::move(checked.bad);
+  st.fetch_position = checked.next_offset;
+  if (checked.slice.batches.empty()) return;
+  buffered_total += checked.slice.records;
+  st.fetched.push_back(std::move(checked.slice));
 }
 
 awaitable<void> consumer::impl::fetch_loop() {
@@ -218,11 +166,26 @@ awaitable<void> consumer::impl::fetch_loop() {
       co_await pause(config.retry_backoff);
       continue;
     }
+    // Check the batches before taking mu, so poll() is not kept waiting on CRCs.
+    auto owner = std::make_shared<const response>(std::move(resp).value());
+    std::map<topic_partition, checked_slice> checked;
+    for (const auto& t : owner->meta.fetch().topics()) {
+      for (const auto& p : t.partitions()) {
+        topic_partition tp{t.name(), p.partition()};
+        auto q = asked.find(tp);
+        if (q == asked.end() || p.error().code() != v1::NONE) continue;
+        auto slice = proto::data_slice(owner->data, p.data_offset(), p.data_length());
+        if (!slice) {
+          checked[tp].bad = make_error(errc::protocol_error, slice.error().message);
+          continue;
+        }
+        checked[tp] = check_slice(tp, owner, slice.value(), q->second.second);
+      }
+    }
     bool errored = false;
     {
       std::lock_guard lock(mu);
-      const auto& r = resp.value();
-      for (const auto& t : r.meta.fetch().topics()) {
+      for (const auto& t : owner->meta.fetch().topics()) {
         for (const auto& p : t.partitions()) {
           topic_partition tp{t.name(), p.partition()};
           auto it = parts.find(tp);
@@ -235,8 +198,8 @@ awaitable<void> consumer::impl::fetch_loop() {
           if (p.high_watermark() >= 0) st.high_watermark = p.high_watermark();
           if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
             st.fetch_position.reset();
-            buffered_total -= st.buffered.size();
-            st.buffered.clear();
+            st.generation = ++next_generation;  // drops what poll() is decoding, too
+            buffered_total -= st.clear_held();
             continue;
           }
           if (p.error().code() != v1::NONE) {
@@ -244,13 +207,13 @@ awaitable<void> consumer::impl::fetch_loop() {
             errored = true;
             continue;
           }
-          auto slice = proto::data_slice(r.data, p.data_offset(), p.data_length());
-          if (!slice) {
-            error_once = make_error(errc::protocol_error, slice.error().message);
-            errored = true;
-            continue;
+          auto& c = checked[tp];
+          if (c.bad) errored = true;
+          if (c.slice.owner) {
+            absorb(st, std::move(c));
+          } else {
+            error_once = std::move(c.bad);  // the slice lies outside the response
           }
-          absorb(tp, st, slice.value());
         }
       }
       data_ready.notify_all();

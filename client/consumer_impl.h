@@ -10,6 +10,7 @@
 
 #include "client/connection.h"
 #include "client/consumer.h"
+#include "client/fetched_slice.h"
 #include "client/runtime.h"
 
 namespace sluice::client {
@@ -20,7 +21,24 @@ struct consumer::impl {
     int64_t position = -1;                  // next offset poll() hands out
     uint64_t generation = 0;  // new on assign and seek: stale fetch results are dropped
     int64_t high_watermark = -1;
-    std::deque<consumer_record> buffered;
+    std::deque<fetched_slice> fetched;  // checked, not decoded yet
+    uint64_t decoding = 0;  // nonzero: the id of the poll() decoding this partition outside mu
+    std::deque<consumer_record> buffered;  // decoded, not handed out yet
+
+    // Records held for poll(), decoded or not.
+    [[nodiscard]] size_t held() const {
+      size_t n = buffered.size();
+      for (const auto& f : fetched)
+        n += f.records;
+      return n;
+    }
+    // Forgets what is held. Returns how many records that was.
+    size_t clear_held() {
+      const size_t n = held();
+      buffered.clear();
+      fetched.clear();
+      return n;
+    }
   };
 
   explicit impl(consumer_config c);
@@ -36,9 +54,17 @@ struct consumer::impl {
       std::vector<topic_partition> tps, v1::OffsetSpec spec, int64_t ts);
   // Gives partitions without a position one, by auto_offset_reset.
   awaitable<void> reset_positions();
-  // Decodes one partition's slice of a fetch response into its buffer. REQUIRES: mu held.
-  void absorb(const topic_partition& tp, partition_state& st, std::span<const std::byte> slice);
+  // Queues the checked slices of a fetch response for poll(). REQUIRES: mu held.
+  void absorb(partition_state& st, checked_slice checked);
   awaitable<void> fetch_loop();
+
+  // Application side (consumer.cpp).
+  // Moves decoded records into `out`, round-robin over partitions, up to max_poll_records.
+  // REQUIRES: mu held.
+  void hand_out(std::vector<consumer_record>& out);
+  // Decodes the next fetched slice of partitions with nothing decoded, with mu released while
+  // decoding. Returns false if there was none. REQUIRES: `lock` holds mu.
+  bool decode_fetched(std::unique_lock<std::mutex>& lock);
   // Adds (or keeps) partition states for `tps`. REQUIRES: mu held.
   void add_partitions(const std::set<topic_partition>& tps);
   // Drops the states of `tps` and their buffered records. REQUIRES: mu held.

@@ -1,0 +1,87 @@
+#include "client/fetched_slice.h"
+
+#include "client/errors.h"
+#include "proto/batch_reader.h"
+
+namespace sluice::client {
+namespace {
+
+std::string text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+std::string name(const topic_partition& tp) {
+  return tp.topic + "-" + std::to_string(tp.partition);
+}
+
+}  // namespace
+
+checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const response> owner,
+                          std::span<const std::byte> bytes, int64_t from) {
+  checked_slice out;
+  out.next_offset = from;
+  proto::batch_iterator batches(bytes);
+  while (true) {
+    auto batch = batches.next();
+    if (!batch) {
+      out.bad = make_error(errc::protocol_error, name(tp) + ": " + batch.error().message);
+      break;
+    }
+    if (!batch.value()) break;
+    const auto& h = batch.value()->header;
+    if (!h.is_control()) out.slice.records += static_cast<size_t>(h.record_count);
+    out.next_offset = std::max(out.next_offset, h.next_offset().value);
+  }
+  out.slice.owner = std::move(owner);
+  out.slice.batches = bytes.first(batches.position());
+  out.slice.from = from;
+  return out;
+}
+
+result<void> decode_slice(const topic_partition& tp, const fetched_slice& slice,
+                          std::deque<consumer_record>& out) {
+  std::optional<error> first_error;
+  proto::batch_iterator batches(slice.batches, {.verify_crc = false});  // checked already
+  while (true) {
+    auto batch = batches.next();
+    if (!batch || !batch.value()) break;  // errors are unreachable after check_slice
+    const auto& h = batch.value()->header;
+    if (h.is_control() || h.next_offset().value <= slice.from) continue;
+    auto records = proto::record_iterator::open(*batch.value());
+    if (!records) {
+      if (!first_error) first_error = make_error(errc::protocol_error, records.error().message);
+      continue;
+    }
+    const bool log_append_time = h.ts_type() == proto::timestamp_type::log_append_time;
+    while (true) {
+      auto r = records.value().next();
+      if (!r) {
+        if (!first_error)
+          first_error = make_error(errc::protocol_error, name(tp) + ": " + r.error().message);
+        break;
+      }
+      if (!r.value()) break;
+      const auto& rec = *r.value();
+      if (rec.record_offset.value < slice.from) continue;
+      auto& c = out.emplace_back();
+      c.topic = tp.topic;
+      c.partition = tp.partition;
+      c.offset = rec.record_offset.value;
+      c.timestamp = rec.timestamp;
+      c.log_append_time = log_append_time;
+      if (rec.key) c.key = text(*rec.key);
+      if (rec.value) c.value = text(*rec.value);
+      if (rec.header_count > 0) {
+        for (const auto& hv : rec.headers()) {
+          c.headers.push_back(
+              {std::string(hv.key),
+               hv.value ? std::optional<std::string>(text(*hv.value)) : std::nullopt});
+        }
+      }
+    }
+  }
+  if (first_error) return *first_error;
+  return success();
+}
+
+}  // namespace sluice::client
