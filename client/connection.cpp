@@ -12,12 +12,14 @@ struct connection::pending {
   std::optional<result<response>> answer;
 };
 
-// A caller waiting for its turn to write; the turn is handed over by setting `granted`.
-struct write_turn {
-  explicit write_turn(asio::any_io_executor ex)
-      : timer(ex, asio::steady_timer::time_point::max()) {}
+// The turn is handed over by setting `granted` and cancelling the timer, which otherwise expires
+// at the call's deadline.
+struct connection::turn {
+  turn(asio::any_io_executor ex, std::chrono::steady_clock::time_point deadline)
+      : timer(ex, deadline) {}
   asio::steady_timer timer;
   bool granted = false;
+  bool abandoned = false;
 };
 
 struct connection::link {
@@ -25,8 +27,6 @@ struct connection::link {
   tcp::socket socket;
   std::deque<std::shared_ptr<pending>> inflight;  // in the order the requests were written
   bool alive = true;
-  bool writing = false;  // someone holds the write turn
-  std::deque<std::shared_ptr<write_turn>> write_waiters;
 };
 
 connection::connection(asio::any_io_executor executor, client_config config)
@@ -39,6 +39,36 @@ connection::~connection() {
 void connection::close() {
   closed_ = true;
   if (link_) fail_all(link_, make_error(errc::closed, "the client was closed"));
+  for (auto& w : turn_waiters_)
+    w->timer.cancel();  // not granted: they give up
+  turn_waiters_.clear();
+}
+
+awaitable<bool> connection::take_turn(std::chrono::steady_clock::time_point deadline) {
+  if (closed_) co_return false;
+  if (!turn_taken_) {
+    turn_taken_ = true;
+    co_return true;
+  }
+  auto t = std::make_shared<turn>(executor_, deadline);
+  turn_waiters_.push_back(t);
+  error_code ignored;
+  co_await t->timer.async_wait(into(ignored));
+  if (!t->granted) t->abandoned = true;
+  co_return t->granted;
+}
+
+void connection::pass_turn() {
+  while (!turn_waiters_.empty() && turn_waiters_.front()->abandoned)
+    turn_waiters_.pop_front();
+  if (turn_waiters_.empty()) {
+    turn_taken_ = false;
+    return;
+  }
+  auto next = turn_waiters_.front();
+  turn_waiters_.pop_front();
+  next->granted = true;
+  next->timer.cancel();
 }
 
 void connection::fail_all(const std::shared_ptr<link>& l, const error& e) {
@@ -52,32 +82,13 @@ void connection::fail_all(const std::shared_ptr<link>& l, const error& e) {
     p->done.cancel();
   }
   l->inflight.clear();
-  for (auto& w : l->write_waiters)
-    w->timer.cancel();  // not granted: they give up
-  l->write_waiters.clear();
   if (link_ == l) link_.reset();
 }
 
+// Called only by the holder of the turn.
 awaitable<result<std::shared_ptr<connection::link>>> connection::connected() {
-  while (connecting_) {
-    auto t = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
-    connect_waiters_.push_back(t);
-    error_code ignored;
-    co_await t->async_wait(into(ignored));
-  }
   if (closed_) co_return make_error(errc::closed, "the client was closed");
   if (link_ && link_->alive) co_return link_;
-
-  connecting_ = true;
-  struct done_connecting {
-    connection* self;
-    ~done_connecting() {
-      self->connecting_ = false;
-      for (auto& w : self->connect_waiters_)
-        w->cancel();
-      self->connect_waiters_.clear();
-    }
-  } guard{this};
 
   auto now = std::chrono::steady_clock::now();
   if (now < next_attempt_) {
@@ -194,24 +205,25 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta,
                                              std::vector<std::span<const std::byte>> data,
                                              bool expect_response) {
   const auto deadline = std::chrono::steady_clock::now() + config_.request_timeout;
+  // Take the turn before anything can suspend, so calls connect and write in call order. A
+  // request goes in flight only while its caller holds the turn, so the order of `inflight` is
+  // the order on the wire, which is the order of the responses.
+  if (!co_await take_turn(deadline)) {
+    if (closed_) co_return make_error(errc::closed, "the client was closed");
+    co_return make_error(errc::timed_out, "no turn to send to " + config_.broker + " within " +
+                                              std::to_string(config_.request_timeout.count()) +
+                                              " ms");
+  }
   auto connected_link = co_await connected();
-  if (!connected_link) co_return connected_link.error();
+  if (!connected_link) {
+    pass_turn();
+    co_return connected_link.error();
+  }
   auto l = connected_link.value();
   const auto lost = [&] {
     return make_error(errc::connection_failed, "connection to " + config_.broker + " lost");
   };
 
-  // Take the write turn, in arrival order. Requests are put in flight only while holding it, so
-  // the order of `inflight` is the order on the wire, which is the order of the responses.
-  if (l->writing) {
-    auto turn = std::make_shared<write_turn>(executor_);
-    l->write_waiters.push_back(turn);
-    error_code ignored;
-    co_await turn->timer.async_wait(into(ignored));
-    if (!turn->granted) co_return lost();
-  } else {
-    l->writing = true;
-  }
   auto* header = meta.mutable_header();
   header->set_correlation_id(next_correlation_++);
   header->set_client_id(config_.client_id);
@@ -241,15 +253,7 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta,
     buffers.push_back(asio::buffer(d.data(), d.size()));
   error_code ec;
   co_await asio::async_write(l->socket, buffers, into(ec));
-  // Hand the turn to the next writer, or give it up.
-  if (!l->write_waiters.empty()) {
-    auto next = l->write_waiters.front();
-    l->write_waiters.pop_front();
-    next->granted = true;
-    next->timer.cancel();
-  } else {
-    l->writing = false;
-  }
+  pass_turn();
   if (ec && !p->answer) {
     fail_all(l, make_error(errc::connection_failed,
                            "sending to " + config_.broker + " failed: " + ec.message()));

@@ -1,6 +1,7 @@
 // One TCP connection to the broker carrying framed requests (proto/FRAMING.md). Requests are
 // pipelined: several may be in flight, and responses, which come back in request order, are
-// matched to them by correlation id. When the connection breaks or a request times out, every
+// matched to them by correlation id. Requests are written in the order `call` was invoked, also
+// when a call has to wait for a reconnect. When the connection breaks or a request times out, every
 // request in flight fails with a retriable error, and the next request reconnects after a
 // backoff. Runs on one runtime thread; not thread-safe.
 #pragma once
@@ -48,6 +49,12 @@ class connection {
   struct pending;
   struct link;  // one connected socket and its reader
 
+  struct turn;  // a call waiting for its turn to connect and write
+
+  // Waits, in call order, for the turn to connect and write; false if the connection was closed
+  // or `deadline` passed first.
+  awaitable<bool> take_turn(std::chrono::steady_clock::time_point deadline);
+  void pass_turn();
   awaitable<result<std::shared_ptr<link>>> connected();
   awaitable<void> read_loop(std::shared_ptr<link> l);
   void fail_all(const std::shared_ptr<link>& l, const error& e);
@@ -56,8 +63,10 @@ class connection {
   client_config config_;
   std::shared_ptr<link> link_;
   bool closed_ = false;
-  bool connecting_ = false;
-  std::deque<std::shared_ptr<asio::steady_timer>> connect_waiters_;
+  // Calls connect and write one at a time, in the order they were made, so requests reach the
+  // broker in call order even across a reconnect (an idempotent producer depends on it).
+  bool turn_taken_ = false;
+  std::deque<std::shared_ptr<turn>> turn_waiters_;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_attempt_{};
   uint64_t next_correlation_ = 1;
