@@ -424,9 +424,12 @@ result<void> partition_log::flush_locked(bool& hw_moved) {
     target = end_position();
     truncations = truncations_;
   }
-  // Rolled segments take no appends, so they are sealed without the lock. A failed seal is
-  // never retried: its data may be gone even if a second fsync reports success.
+  // Rolled segments take no appends, so they are sealed without the lock. Their index files are
+  // derived from the log: failing to write them (the disk is full) loses nothing, and the next
+  // flush tries again. A failed seal after that is never retried: its data may be gone even if a
+  // second fsync reports success.
   for (const auto& seg : unsealed) {
+    if (auto written = seg->write_indexes(); !written) return annotate(written.error());
     auto sealed = seg->seal();
     if (!sealed) {
       std::lock_guard lock(mutex_);

@@ -185,6 +185,7 @@ result<void> segment::recover(recovery_stats* stats, bool contiguous) {
   }
   loaded_ = true;
   sealed_ = false;
+  indexes_written_ = false;
   return success();
 }
 
@@ -237,6 +238,7 @@ result<void> segment::append(std::span<const std::byte> batch, const proto::batc
   index_batch(size_, header);
   size_ += batch.size();
   sealed_ = false;
+  indexes_written_ = false;
   return success();
 }
 
@@ -325,6 +327,7 @@ result<void> segment::truncate(uint64_t pos, offset next) {
   offset_index_.truncate_from(pos);
   time_index_.truncate_from(next);
   sealed_ = false;
+  indexes_written_ = false;
   SLUICE_TRY(rescan_tail());
   if (next_ != next) {
     return make_error(errc::log_failed, "truncating " + path(".log").string() + " at byte " +
@@ -342,6 +345,21 @@ void segment::finish() {
 result<void> segment::seal() {
   std::lock_guard lock(seal_mutex_);
   if (sealed_) return success();
+  SLUICE_TRY(write_indexes_locked());
+  SLUICE_TRY(log_->sync());
+  SLUICE_TRY(fs_.sync_directory(dir_));
+  sealed_ = true;
+  return success();
+}
+
+result<void> segment::write_indexes() {
+  std::lock_guard lock(seal_mutex_);
+  if (sealed_) return success();
+  return write_indexes_locked();
+}
+
+result<void> segment::write_indexes_locked() {
+  if (indexes_written_) return success();
   SLUICE_TRY(ensure_loaded());
   finish();
   // Index files are replaced whole (temporary file, fsync, rename): a crash never leaves a
@@ -356,9 +374,7 @@ result<void> segment::seal() {
     SLUICE_TRY(f->sync());
     SLUICE_TRY(fs_.rename(tmp, path(extension)));
   }
-  SLUICE_TRY(log_->sync());
-  SLUICE_TRY(fs_.sync_directory(dir_));
-  sealed_ = true;
+  indexes_written_ = true;
   return success();
 }
 

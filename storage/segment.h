@@ -118,6 +118,11 @@ class segment {
   // stopped being the active one, and for the active one at shutdown. Does nothing if nothing
   // changed since the last seal. Two threads may seal the same segment; one does the work.
   [[nodiscard]] result<void> seal();
+  // The first half of seal(): finish(), then write and sync both index files. They are derived
+  // from the log, so a failure here (a full disk, say) loses nothing and may be retried; a
+  // failure in seal() after it may have lost log data and must not be. seal() skips this step
+  // when it already succeeded.
+  [[nodiscard]] result<void> write_indexes();
   [[nodiscard]] bool sealed() const noexcept { return sealed_; }
 
   // Deletes the segment's files. Readers holding its file_range keep reading the old bytes.
@@ -133,6 +138,7 @@ class segment {
           std::shared_ptr<file> log);
 
   [[nodiscard]] result<void> ensure_loaded();
+  [[nodiscard]] result<void> write_indexes_locked();  // REQUIRES: seal_mutex_ held
   // Loads the index files and checks the batches after the last index entry.
   [[nodiscard]] result<void> load_indexes();
   // Checks every batch, cuts the log at the first bad one and rebuilds the indexes. With
@@ -157,6 +163,7 @@ class segment {
   bool loaded_ = false;
   std::atomic<bool> sealed_ = false;
   std::mutex seal_mutex_;
+  std::atomic<bool> indexes_written_ = false;  // the first half of sealed_
   offset next_;
   offset max_ts_offset_;
   int64_t rolling_ms_ = no_timestamp;

@@ -225,3 +225,34 @@ TEST_CASE("a waiter on a deleted partition is answered with an error", "[storage
   REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return ok.has_value(); }));
   CHECK_FALSE(*ok);
 }
+
+TEST_CASE("a full disk while sealing a rolled segment fails the flush, not the log",
+          "[storage][fault]") {
+  fixture f;
+  f.options.config.segment_bytes = 200;  // the second batch rolls
+  storage::flusher flusher(storage::flush_policy::always, std::chrono::milliseconds(1000));
+  flusher.stop();  // sealing is left to the flusher, whose flushes this test makes itself
+  f.options.flusher = &flusher;
+  auto log = f.open(f.fs);
+  REQUIRE(append(*log, test::make_batch({std::string(150, 'a')})));
+  REQUIRE(log->flush());
+  REQUIRE(append(*log, test::make_batch({std::string(150, 'b')})));
+  REQUIRE(log->segment_count() == 2);
+
+  f.fs.fail_writes(ENOSPC);  // the rolled segment's index files do not fit
+  auto flushed = log->flush();
+  REQUIRE_FALSE(flushed);
+  CHECK(flushed.error().code == storage::errc::no_space);
+  CHECK(flushed.error().message.find("t-0") != std::string::npos);
+  CHECK_FALSE(log->durability().failed);
+  CHECK(log->high_watermark() == offset{1});  // b is not durable, so not visible
+
+  f.fs.clear_faults();  // space returns: the next flush seals the segment
+  REQUIRE(log->flush());
+  CHECK(log->high_watermark() == offset{2});
+  REQUIRE(append(*log, test::make_batch({"c"})));
+  REQUIRE(log->flush());
+  auto records = test::read_all(*log);
+  REQUIRE(records.size() == 3);
+  CHECK(records[1].value == std::string(150, 'b'));
+}
