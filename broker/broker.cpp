@@ -4,7 +4,9 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <optional>
+#include <random>
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -17,6 +19,7 @@
 #include "broker/metrics_http.h"
 #include "broker/producer_ids.h"
 #include "broker/server.h"
+#include "storage/fault_injection.h"
 
 namespace sluice::broker {
 namespace {
@@ -88,6 +91,11 @@ int run_broker(const broker_config& config) {
   storage_options.on_flush = [&metrics](std::chrono::nanoseconds d) {
     metrics.fsync_latency.observe(d);
   };
+  std::unique_ptr<storage::fault_injecting_filesystem> faulty;
+  if (config.power_cut_on_sigusr1) {
+    faulty = std::make_unique<storage::fault_injecting_filesystem>();
+    storage_options.fs = faulty.get();
+  }
   auto logs = storage::log_manager::open(storage_options);
   if (!logs) {
     spdlog::error("cannot open data.dir {}: {}", config.storage.data_dir.string(),
@@ -176,6 +184,18 @@ int run_broker(const broker_config& config) {
   // Before the "listening" line: a supervisor may send SIGTERM as soon as it sees it.
   std::optional<asio::signal_set> signals_storage(std::in_place, io, SIGINT, SIGTERM);
   auto& signals = *signals_storage;
+  std::optional<asio::signal_set> power_cut;
+  if (faulty) {
+    power_cut.emplace(io, SIGUSR1);
+    power_cut->async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      const uint64_t seed = std::random_device{}();
+      spdlog::warn("SIGUSR1: cutting the power (seed {})", seed);
+      std::mt19937_64 rng(seed);
+      faulty->power_loss(rng);
+      std::_Exit(137);
+    });
+  }
   spdlog::info("sluiced listening on {}:{}", bound.value().address().to_string(),
                bound.value().port());
 
@@ -194,6 +214,7 @@ int run_broker(const broker_config& config) {
   io.run();
   // Network objects first, then the io_context with whatever was still suspended in it.
   signals_storage.reset();
+  power_cut.reset();
   http.reset();
   srv_storage.reset();
   // Finish the offset store's queued writes while the io_context their callbacks post to

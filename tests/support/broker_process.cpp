@@ -80,6 +80,11 @@ void broker_process::kill9() {
   process_->wait();
 }
 
+void broker_process::power_cut() {
+  process_->signal(SIGUSR1);
+  process_->wait();
+}
+
 void broker_process::restart() {
   kill9();
   start();

@@ -37,6 +37,9 @@ class broker_process {
   int terminate();
   // SIGKILL and wait.
   void kill9();
+  // Cuts the power: SIGUSR1 to a broker started with test.power.cut.on.sigusr1=true, which drops
+  // its unsynced writes and exits; then waits.
+  void power_cut();
   // Starts again on the same data directory and port.
   void restart();
 
