@@ -90,8 +90,8 @@ def targets(by_key):
         ("consume 100 B ≥ 3× Redis", m("sluice", "consume-100") / m("redis", "consume-100"), 3),
         ("consume 1 KiB ≥ 3× Redis", m("sluice", "consume-1024") / m("redis", "consume-1024"), 3),
     ]
-    for size in ("100", "1024"):
-        checks.append((f"durable produce {size} B ≥ 50% of fio fdatasync",
+    for size, label in (("100", "100 B"), ("1024", "1 KiB")):
+        checks.append((f"durable produce {label} ≥ 50% of fio fdatasync",
                        m("sluice", f"durable-{size}", "mb_per_s") / limit_mb(by_key, "fio fdatasync"), 0.5))
     for key, label, _ in THROUGHPUT_ROWS:
         checks.append((f"{label} ≥ 2× NATS", m("sluice", key) / m("nats", key), 2))
@@ -134,6 +134,11 @@ def main():
         f"throughput run; took {a.elapsed} s)",
         "",
         *tables(by_key),
+        "",
+        "Limits (medians): fio sequential 64 KiB writes buffered "
+        f"{median(by_key, 'fio', 'buffered', 'mb_per_s'):.0f} MB/s, with fdatasync "
+        f"{median(by_key, 'fio', 'fdatasync', 'mb_per_s'):.0f} MB/s; iperf3 over loopback "
+        f"{median(by_key, 'iperf3', 'loopback', 'mb_per_s'):.0f} MB/s.",
         "",
         "¹ nats-server 2.9 cannot fsync every write (`sync_interval` came in 2.10), so its "
         "durable rows run its default file store; they are not durable in the same sense.",
