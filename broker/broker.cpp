@@ -4,22 +4,20 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
-#include <cstdlib>
 #include <optional>
-#include <random>
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "broker/asio.h"
+#include "broker/fault_signals.h"
 #include "broker/fetch_waiters.h"
 #include "broker/group/coordinator.h"
 #include "broker/memory_budget.h"
 #include "broker/metrics_http.h"
 #include "broker/producer_ids.h"
 #include "broker/server.h"
-#include "storage/fault_injection.h"
 
 namespace sluice::broker {
 namespace {
@@ -92,7 +90,7 @@ int run_broker(const broker_config& config) {
     metrics.fsync_latency.observe(d);
   };
   std::unique_ptr<storage::fault_injecting_filesystem> faulty;
-  if (config.power_cut_on_sigusr1) {
+  if (config.fault_injection) {
     faulty = std::make_unique<storage::fault_injecting_filesystem>();
     storage_options.fs = faulty.get();
   }
@@ -184,18 +182,8 @@ int run_broker(const broker_config& config) {
   // Before the "listening" line: a supervisor may send SIGTERM as soon as it sees it.
   std::optional<asio::signal_set> signals_storage(std::in_place, io, SIGINT, SIGTERM);
   auto& signals = *signals_storage;
-  std::optional<asio::signal_set> power_cut;
-  if (faulty) {
-    power_cut.emplace(io, SIGUSR1);
-    power_cut->async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      const uint64_t seed = std::random_device{}();
-      spdlog::warn("SIGUSR1: cutting the power (seed {})", seed);
-      std::mt19937_64 rng(seed);
-      faulty->power_loss(rng);
-      std::_Exit(137);
-    });
-  }
+  std::optional<fault_signals> faults;
+  if (faulty) faults.emplace(io, *faulty);
   spdlog::info("sluiced listening on {}:{}", bound.value().address().to_string(),
                bound.value().port());
 
@@ -214,7 +202,7 @@ int run_broker(const broker_config& config) {
   io.run();
   // Network objects first, then the io_context with whatever was still suspended in it.
   signals_storage.reset();
-  power_cut.reset();
+  faults.reset();
   http.reset();
   srv_storage.reset();
   // Finish the offset store's queued writes while the io_context their callbacks post to

@@ -198,10 +198,11 @@ const std::vector<key_spec>& specs() {
       {{"shutdown.timeout.ms", "30000",
         "On SIGTERM, how long in-flight requests may take before connections are cut."},
        int_field<int64_t>(&broker_config::shutdown_timeout_ms, 0, INT64_MAX)},
-      {{"test.power.cut.on.sigusr1", "false",
-        "For fault tests only: partition logs go through a fault-injection layer, and SIGUSR1 "
-        "drops every write not yet fsynced, as a power cut would, and exits at once."},
-       bool_field(&broker_config::power_cut_on_sigusr1)},
+      {{"test.fault.injection", "false",
+        "For fault tests only: partition logs go through a fault-injection layer. SIGUSR1 then "
+        "drops every write not yet fsynced, as a power cut would, and exits at once; SIGUSR2 "
+        "steps through failing every fsync, every write and fsync, and nothing, with EIO."},
+       bool_field(&broker_config::fault_injection)},
   };
   return all;
 }

@@ -42,7 +42,7 @@ struct broker_config {
   int64_t group_max_session_timeout_ms = 300'000;
   int64_t group_heartbeat_interval_ms = 1'000;
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
-  bool power_cut_on_sigusr1 = false;  // the fault suite's power-loss variant; see config.cpp
+  bool fault_injection = false;  // the fault suite's hooks: broker/fault_signals.h
   // data.dir, flush policy, maintenance interval, topic defaults, limits.
   storage::log_manager_options storage;
 };

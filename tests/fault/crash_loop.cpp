@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   test::temp_dir dir;
   std::vector<std::string> settings{"log.flush.policy=always", "log.segment.bytes=262144",
                                     "group.consumer.heartbeat.interval.ms=200"};
-  if (o.power_loss) settings.emplace_back("test.power.cut.on.sigusr1=true");
+  if (o.power_loss) settings.emplace_back("test.fault.injection=true");
   test::broker_process broker(dir / "data", settings);
   const auto c = client_config(broker);
   if (auto made = client::admin(c).create_topic(topic, o.partitions); !made) {

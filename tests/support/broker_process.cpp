@@ -85,6 +85,10 @@ void broker_process::power_cut() {
   process_->wait();
 }
 
+void broker_process::signal(int sig) {
+  process_->signal(sig);
+}
+
 void broker_process::restart() {
   kill9();
   start();

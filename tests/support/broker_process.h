@@ -37,9 +37,11 @@ class broker_process {
   int terminate();
   // SIGKILL and wait.
   void kill9();
-  // Cuts the power: SIGUSR1 to a broker started with test.power.cut.on.sigusr1=true, which drops
-  // its unsynced writes and exits; then waits.
+  // Cuts the power: SIGUSR1 to a broker started with test.fault.injection=true, which drops its
+  // unsynced writes and exits; then waits.
   void power_cut();
+  // Sends `sig` (see broker/fault_signals.h for what a broker with test.fault.injection does).
+  void signal(int sig);
   // Starts again on the same data directory and port.
   void restart();
 
