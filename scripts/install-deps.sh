@@ -12,6 +12,7 @@ packages=(
   catch2
   liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
 )
 
 missing=()
