@@ -85,6 +85,10 @@ void broker_process::power_cut() {
   process_->wait();
 }
 
+pid_t broker_process::pid() const {
+  return process_->pid();
+}
+
 void broker_process::signal(int sig) {
   process_->signal(sig);
 }

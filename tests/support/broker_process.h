@@ -32,6 +32,7 @@ class broker_process {
   [[nodiscard]] uint16_t metrics_port() const { return metrics_port_; }
   [[nodiscard]] std::string log() const;
   [[nodiscard]] bool running();
+  [[nodiscard]] pid_t pid() const;
 
   // SIGTERM and wait: the exit status.
   int terminate();

@@ -33,6 +33,7 @@ class child_process {
                 std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   void signal(int sig);
+  [[nodiscard]] pid_t pid() const { return pid_; }
   // Waits up to `timeout` for the process to exit, then SIGKILLs it. The exit status, or -1
   // when a signal ended it.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
