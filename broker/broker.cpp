@@ -6,6 +6,7 @@
 #include <csignal>
 #include <optional>
 
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -31,6 +32,17 @@ void setup_logging(const broker_config& config) {
   logger->set_level(spdlog::level::from_str(config.log_level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  // Protobuf reports what it cannot parse (a string field that is not UTF-8, say) on stderr by
+  // itself, once per request. The session already answers such a request with INVALID_REQUEST,
+  // so protobuf's words go to the broker log at debug level, where a client cannot flood it.
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+        if (level == google::protobuf::LOGLEVEL_FATAL) {
+          spdlog::critical("protobuf {}:{}: {}", file, line, message);
+        } else {
+          spdlog::debug("protobuf: {}", message);
+        }
+      });
 }
 
 // A broker holds a descriptor per segment and per connection: use all the OS allows.
