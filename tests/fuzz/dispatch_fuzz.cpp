@@ -32,16 +32,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One broker's state for the whole fuzzing process; topics the inputs create accumulate.
+// One broker's state, kept across inputs: topics, groups and records the inputs create
+// accumulate, until the harness is replaced by a fresh one.
 struct harness {
-  harness() {
+  explicit harness(int generation) {
     const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-    dir = base / ("sluice-dispatch-fuzz-" + std::to_string(::getpid()));
+    dir = base /
+          ("sluice-dispatch-fuzz-" + std::to_string(::getpid()) + "-" + std::to_string(generation));
     fs::remove_all(dir);
     config.storage.data_dir = dir / "data";
     config.storage.max_partitions = 4;
     config.storage.maintenance_interval = std::chrono::milliseconds(0);
-    config.fetch_max_wait_ms = 50;
+    config.fetch_max_wait_ms = 1;  // long polls would make each input wait
     config.socket_request_max_bytes = 1 << 20;
     config.queued_max_request_bytes = 8 << 20;  // no less than one request, as config.cpp checks
     logs = std::move(storage::log_manager::open(config.storage)).value();
@@ -59,6 +61,23 @@ struct harness {
     acceptor.bind({asio::ip::make_address("127.0.0.1"), 0});
     acceptor.listen();
   }
+
+  ~harness() {
+    error_code ignored;
+    acceptor.close(ignored);
+    shared.reset();
+    waiters.reset();
+    budget.reset();
+    ctx.reset();
+    groups.reset();
+    ids.reset();
+    store.reset();
+    logs.reset();
+    std::error_code gone;
+    fs::remove_all(dir, gone);
+  }
+  harness(const harness&) = delete;
+  harness& operator=(const harness&) = delete;
 
   // Sends `bytes`, half-closes, and lets the session answer until it closes or 200 ms pass.
   void run(std::span<const uint8_t> bytes) {
@@ -109,15 +128,21 @@ struct harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // Lives for the process: libFuzzer exits without unwinding, so only the directory is cleaned.
+  // State grows with every input (groups rebalance over every topic), and with it the time per
+  // input: a fresh broker every 500 inputs. libFuzzer exits without unwinding, so at exit only
+  // the directory is cleaned.
+  static int runs = 0;
   static harness* h = [] {
-    auto* made = new harness();
-    std::atexit([] {
+    std::atexit([] {  // not `delete h`: RocksDB's own statics may be gone by now
       std::error_code ignored;
       fs::remove_all(h->dir, ignored);
     });
-    return made;
+    return new harness(0);
   }();
+  if (++runs % 500 == 0) {
+    delete h;
+    h = new harness(runs / 500);
+  }
   h->run({data, size});
   return 0;
 }
