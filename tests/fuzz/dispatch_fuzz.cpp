@@ -7,6 +7,7 @@
 #include <google/protobuf/stubs/logging.h>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "broker/asio.h"
 #include "broker/config.h"
@@ -53,25 +54,27 @@ struct harness {
                                                  storage::system_clock_ms);
     ctx = std::make_unique<broker_context>(
         broker_context{*logs, config, *ids, metrics, groups.get(), "127.0.0.1", 0});
-    budget = std::make_unique<memory_budget>(io.get_executor(), config.queued_max_request_bytes,
+    budget = std::make_unique<memory_budget>(io->get_executor(), config.queued_max_request_bytes,
                                              metrics);
-    waiters = std::make_unique<fetch_waiters>(io.get_executor());
+    waiters = std::make_unique<fetch_waiters>(io->get_executor());
     shared = std::make_unique<session_shared>(session_shared{*ctx, *budget, *waiters});
-    acceptor.open(tcp::v4());
-    acceptor.bind({asio::ip::make_address("127.0.0.1"), 0});
-    acceptor.listen();
+    acceptor->open(tcp::v4());
+    acceptor->bind({asio::ip::make_address("127.0.0.1"), 0});
+    acceptor->listen();
   }
 
+  // In the broker's order (broker.cpp): the io_context goes before the budget, waiters and logs
+  // that the coroutines still suspended in it refer to.
   ~harness() {
-    error_code ignored;
-    acceptor.close(ignored);
+    acceptor.reset();
+    store.reset();
+    io.reset();
     shared.reset();
     waiters.reset();
     budget.reset();
     ctx.reset();
     groups.reset();
     ids.reset();
-    store.reset();
     logs.reset();
     std::error_code gone;
     fs::remove_all(dir, gone);
@@ -81,10 +84,19 @@ struct harness {
 
   // Sends `bytes`, half-closes, and lets the session answer until it closes or 200 ms pass.
   void run(std::span<const uint8_t> bytes) {
-    tcp::socket client(io);
-    client.connect(acceptor.local_endpoint());
-    tcp::socket server_side(io);
-    acceptor.accept(server_side);
+    // libFuzzer's timer signal may interrupt the blocking connect and accept: try again.
+    tcp::socket client(*io);
+    error_code ec;
+    do {
+      if (client.is_open()) client.close(ec);
+      client.connect(acceptor->local_endpoint(), ec);
+    } while (ec == asio::error::interrupted);
+    if (ec) throw boost::system::system_error(ec, "connect");
+    tcp::socket server_side(*io);
+    do {
+      acceptor->accept(server_side, ec);
+    } while (ec == asio::error::interrupted);
+    if (ec) throw boost::system::system_error(ec, "accept");
     bool closed = false;
     auto s = std::make_shared<session>(std::move(server_side), *shared,
                                        [&closed](session*) { closed = true; });
@@ -101,18 +113,18 @@ struct harness {
     client.async_read_some(asio::buffer(sink), drain);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     while (!closed && std::chrono::steady_clock::now() < deadline)
-      io.run_one_for(std::chrono::milliseconds(10));
+      io->run_one_for(std::chrono::milliseconds(10));
     if (!closed) s->abort();
     error_code ignored;
     client.close(ignored);
-    io.restart();
-    io.poll();  // let the aborted session's handlers finish
-    io.restart();
+    io->restart();
+    io->poll();  // let the aborted session's handlers finish
+    io->restart();
   }
 
   fs::path dir;
   broker_config config;
-  asio::io_context io{1};
+  std::optional<asio::io_context> io{std::in_place, 1};
   metrics_registry metrics;
   std::unique_ptr<storage::log_manager> logs;
   std::unique_ptr<storage::offset_store> store;
@@ -122,7 +134,7 @@ struct harness {
   std::unique_ptr<memory_budget> budget;
   std::unique_ptr<fetch_waiters> waiters;
   std::unique_ptr<session_shared> shared;
-  tcp::acceptor acceptor{io};
+  std::optional<tcp::acceptor> acceptor{std::in_place, *io};
 };
 
 }  // namespace
