@@ -3,7 +3,8 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer into build/fuzz, and runs each for SECONDS
 # (default 300), starting from its seed corpus tests/fuzz/corpus/<target> (which also holds the
 # inputs of every crash found so far, so each run replays them first). New inputs collect in
-# build/fuzz/corpus/<target>; a crash leaves its input in build/fuzz/crashes and fails the run.
+# build/fuzz/corpus/<target> across runs of over 60 s; shorter runs (test.sh's) start from the
+# seeds alone. A crash leaves its input in build/fuzz/crashes and fails the run.
 # Prints one line per target: target=T seconds=S execs=N crashes=N
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +22,12 @@ status=0
 mkdir -p "$build/crashes"
 for target in frame_fuzz batch_reader_fuzz recovery_fuzz dispatch_fuzz; do
   work="$build/corpus/$target"
+  if [ "$seconds" -le 60 ]; then
+    # A short run starts from the seeds alone: replaying a corpus grown by long runs could take
+    # longer than the run itself.
+    work="$build/corpus-short/$target"
+    rm -rf "$work"
+  fi
   mkdir -p "$work"
   log="$build/$target.log"
   extra=()

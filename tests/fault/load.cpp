@@ -1,13 +1,15 @@
 // sluice-load [--idle N] [--active N] [--seconds S] [--max-latency-ratio R] [--max-rss-mib M]
-// [--skip PART,...]: the fault suite's load and hostile-client run. N active clients (producers
-// at 50 records/s and consumers, half and half) run throughout, with a probe producer measuring
-// produce latency (acks=1, 1,000 records/s, from each record's intended send time). The probe's
-// p99 is taken first with only them ("unloaded"), then again once the broker also holds N idle
-// connections, clients that send fetches and never read the answers, a client that sends one
-// byte a second, and one that opens and closes connections in a loop ("loaded"). Prints
+// [--within-budget] [--skip PART,...]: the fault suite's load and hostile-client run. N active
+// clients (producers at 50 records/s and consumers, half and half) run throughout, with a probe
+// producer measuring produce latency (acks=1, 1,000 records/s, from each record's intended send
+// time). The probe's p99 is taken first with only them ("unloaded"), then again once the broker
+// also holds N idle connections, clients that send fetches and never read the answers, a client
+// that sends one byte a second, and one that opens and closes connections in a loop ("loaded").
+// Prints
 //   idle=N active=N unloaded_p99_ms=X loaded_p99_ms=X ratio=X rss_peak_mib=X broker_up=yes|no
 // and exits non-zero if the broker went down, or the ratio or the peak RSS passed the given
-// bounds (0, the default: only reported).
+// bounds (0, the default: only reported), or with --within-budget the RSS grew by more than the
+// broker's request-memory budget.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -33,12 +35,15 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+constexpr uint64_t budget_bytes = 64 << 20;  // queued.max.request.bytes of the broker under load
+
 struct options {
   int idle = 1000;
   int active = 100;
   int seconds = 10;
   double max_latency_ratio = 0;
   uint64_t max_rss_mib = 0;
+  bool within_budget = false;     // fail if RSS grows by more than queued.max.request.bytes
   std::vector<std::string> skip;  // parts of the load left out, to see what each costs
 
   [[nodiscard]] bool with(const std::string& part) const {
@@ -211,15 +216,19 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--max-latency-ratio", o.max_latency_ratio, "fail above this p99 ratio");
   app.add_option("--max-rss-mib", o.max_rss_mib, "fail above this broker RSS");
+  app.add_flag("--within-budget", o.within_budget,
+               "fail if the broker's RSS grows by more than its request-memory budget "
+               "(not under ASan, whose quarantine keeps freed memory)");
   app.add_option("--skip", o.skip, "leave out: idle, active, non-readers, slow, churn")
       ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
   test::temp_dir dir;
   const int connections = o.idle + o.active * 2 + 100;
-  test::broker_process broker(
-      dir / "data", {"max.connections=" + std::to_string(connections),
-                     "queued.max.request.bytes=67108864", "socket.request.max.bytes=16777216"});
+  test::broker_process broker(dir / "data",
+                              {"max.connections=" + std::to_string(connections),
+                               "queued.max.request.bytes=" + std::to_string(budget_bytes),
+                               "socket.request.max.bytes=16777216"});
   client::client_config c;
   c.broker = broker.address();
   client::admin admin(c);
@@ -258,5 +267,6 @@ int main(int argc, char** argv) {
   bool ok = up;
   if (o.max_latency_ratio > 0 && ratio > o.max_latency_ratio) ok = false;
   if (o.max_rss_mib > 0 && rss_mib > static_cast<double>(o.max_rss_mib)) ok = false;
+  if (o.within_budget && l.rss_peak.load() > rss_before + budget_bytes) ok = false;
   return ok ? 0 : 1;
 }

@@ -44,7 +44,8 @@ struct harness {
     config.storage.data_dir = dir / "data";
     config.storage.max_partitions = 4;
     config.storage.maintenance_interval = std::chrono::milliseconds(0);
-    config.fetch_max_wait_ms = 1;  // long polls would make each input wait
+    config.fetch_max_wait_ms = 1;                           // long polls would make each input wait
+    config.storage.policy = storage::flush_policy::always;  // so acks=all answers at once
     config.socket_request_max_bytes = 1 << 20;
     config.queued_max_request_bytes = 8 << 20;  // no less than one request, as config.cpp checks
     logs = std::move(storage::log_manager::open(config.storage)).value();
