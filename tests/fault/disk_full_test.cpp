@@ -41,19 +41,8 @@ TEST_CASE("a full disk refuses produce with DISK_FULL, loses nothing, and recove
   }
   test::broker_process broker(disk.path() / "data",
                               {"log.flush.policy=always", "log.segment.bytes=1048576"});
-  client::client_config cc;
-  cc.broker = broker.address();
-  REQUIRE(client::admin(cc).create_topic("full", 1));
-
-  client::producer_config pc;
-  static_cast<client::client_config&>(pc) = cc;
-  pc.linger = std::chrono::milliseconds(1);
-  pc.delivery_timeout = std::chrono::seconds(2);
-  pc.retry_backoff = std::chrono::milliseconds(50);
-  client::consumer_config ccfg;
-  static_cast<client::client_config&>(ccfg) = cc;
-  ccfg.group_id = "readers";
-  ccfg.enable_auto_commit = false;
+  const auto [pc, ccfg] = clients_for(broker.address());
+  REQUIRE(client::admin(pc).create_topic("full", 1));
 
   // Leave about 3 MiB for the log and the offsets store.
   const auto ballast = disk.path() / "ballast";

@@ -35,18 +35,8 @@ TEST_CASE("EIO on fsync and on write: refused, never acknowledged, reads and com
   test::temp_dir dir;
   test::broker_process broker(dir / "data",
                               {"log.flush.policy=always", "test.fault.injection=true"});
-  client::client_config cc;
-  cc.broker = broker.address();
-  REQUIRE(client::admin(cc).create_topic("eio", 1));
-  client::producer_config pc;
-  static_cast<client::client_config&>(pc) = cc;
-  pc.linger = std::chrono::milliseconds(1);
-  pc.delivery_timeout = std::chrono::seconds(2);
-  pc.retry_backoff = std::chrono::milliseconds(50);
-  client::consumer_config ccfg;
-  static_cast<client::client_config&>(ccfg) = cc;
-  ccfg.group_id = "readers";
-  ccfg.enable_auto_commit = false;
+  const auto [pc, ccfg] = clients_for(broker.address());
+  REQUIRE(client::admin(pc).create_topic("eio", 1));
 
   outcome sent;
   auto send = [&](int first, int count) {

@@ -8,6 +8,18 @@
 
 namespace sluice::fault {
 
+clients clients_for(const std::string& address) {
+  clients c;
+  c.producer.broker = address;
+  c.producer.linger = std::chrono::milliseconds(1);
+  c.producer.delivery_timeout = std::chrono::seconds(2);
+  c.producer.retry_backoff = std::chrono::milliseconds(50);
+  c.consumer.broker = address;
+  c.consumer.group_id = "readers";
+  c.consumer.enable_auto_commit = false;
+  return c;
+}
+
 void outcome::add(const outcome& more) {
   acked.insert(acked.end(), more.acked.begin(), more.acked.end());
   failed.insert(failed.end(), more.failed.begin(), more.failed.end());

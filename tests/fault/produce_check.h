@@ -10,6 +10,15 @@
 
 namespace sluice::fault {
 
+// Clients for the broker at `address`: a producer that gives up on a record after 2 s (so a
+// refused write fails the test quickly instead of retrying for minutes), and a consumer of group
+// "readers" that commits only when told.
+struct clients {
+  client::producer_config producer;
+  client::consumer_config consumer;
+};
+clients clients_for(const std::string& address);
+
 struct outcome {
   std::vector<std::string> acked;   // in the order sent
   std::vector<std::string> failed;  // may or may not be in the log

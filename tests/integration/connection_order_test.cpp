@@ -8,52 +8,23 @@
 #include "integration/broker_fixture.h"
 #include "proto/batch_builder.h"
 #include "support/bytes.h"
-#include "support/raw_client.h"
+#include "support/raw_requests.h"
 
 using namespace sluice;
 namespace asio = client::asio;
-
-namespace {
-
-int64_t new_producer_id(uint16_t port) {
-  test::raw_client c(port);
-  v1::RequestMeta init;
-  init.mutable_header()->set_api_key(v1::INIT_PRODUCER_ID);
-  init.mutable_init_producer_id();
-  c.send_request(init);
-  auto resp = c.read_response();
-  REQUIRE(resp);
-  return resp->init_producer_id().producer_id();
-}
-
-v1::RequestMeta produce_request(const std::string& topic, size_t bytes) {
-  v1::RequestMeta meta;
-  meta.mutable_header()->set_api_key(v1::PRODUCE);
-  auto* req = meta.mutable_produce();
-  req->set_acks(-1);
-  req->set_timeout_ms(10'000);
-  auto* t = req->add_topics();
-  t->set_name(topic);
-  auto* p = t->add_partitions();
-  p->set_partition(0);
-  p->set_data_offset(0);
-  p->set_data_length(static_cast<uint32_t>(bytes));
-  return meta;
-}
-
-}  // namespace
 
 TEST_CASE("calls made while a connection connects are written in call order",
           "[integration][client]") {
   test::broker_fixture f;
   REQUIRE(client::admin(f.client()).create_topic("order", 1));
-  const int64_t pid = new_producer_id(f.broker->port());
+  const auto pid = test::new_producer_id(f.broker->port());
+  REQUIRE(pid);
 
   constexpr int rounds = 5;
   constexpr int per_round = 40;
   std::vector<std::vector<std::byte>> batches;
   for (int i = 0; i < rounds * per_round; ++i) {
-    proto::batch_builder b({.producer_id = pid, .producer_epoch = 0, .base_sequence = i});
+    proto::batch_builder b({.producer_id = *pid, .producer_epoch = 0, .base_sequence = i});
     b.append(1000 + i, std::nullopt, test::as_bytes("r" + std::to_string(i)));
     batches.push_back(b.build().value());
   }
@@ -66,7 +37,7 @@ TEST_CASE("calls made while a connection connects are written in call order",
     client::connection conn(io.get_executor(), f.client());
     int pending = per_round;
     auto one = [&](int i) -> asio::awaitable<void> {
-      auto r = co_await conn.call(produce_request("order", batches[i].size()), batches[i]);
+      auto r = co_await conn.call(test::produce_request("order", batches[i].size()), batches[i]);
       if (!r) {
         answers[i] = r.error().message;
       } else {

@@ -7,27 +7,9 @@
 #include "proto/batch_builder.h"
 #include "support/bytes.h"
 #include "support/raw_client.h"
+#include "support/raw_requests.h"
 
 using namespace sluice;
-
-namespace {
-
-v1::RequestMeta produce_request(const std::string& topic, size_t bytes) {
-  v1::RequestMeta meta;
-  meta.mutable_header()->set_api_key(v1::PRODUCE);
-  auto* req = meta.mutable_produce();
-  req->set_acks(-1);
-  req->set_timeout_ms(10'000);
-  auto* t = req->add_topics();
-  t->set_name(topic);
-  auto* p = t->add_partitions();
-  p->set_partition(0);
-  p->set_data_offset(0);
-  p->set_data_length(static_cast<uint32_t>(bytes));
-  return meta;
-}
-
-}  // namespace
 
 TEST_CASE("a retried batch whose response was lost is not written twice",
           "[integration][idempotence]") {
@@ -35,18 +17,9 @@ TEST_CASE("a retried batch whose response was lost is not written twice",
   client::admin admin(f.client());
   REQUIRE(admin.create_topic("idem", 1));
 
-  int64_t pid = 0;
-  {
-    test::raw_client c(f.broker->port());
-    v1::RequestMeta init;
-    init.mutable_header()->set_api_key(v1::INIT_PRODUCER_ID);
-    init.mutable_init_producer_id();
-    c.send_request(init);
-    auto resp = c.read_response();
-    REQUIRE(resp);
-    pid = resp->init_producer_id().producer_id();
-  }
-  proto::batch_builder b({.producer_id = pid, .producer_epoch = 0, .base_sequence = 0});
+  const auto pid = test::new_producer_id(f.broker->port());
+  REQUIRE(pid);
+  proto::batch_builder b({.producer_id = *pid, .producer_epoch = 0, .base_sequence = 0});
   for (int i = 0; i < 10; ++i)
     b.append(1000 + i, std::nullopt, test::as_bytes("r" + std::to_string(i)));
   const auto batch = b.build().value();
@@ -55,14 +28,14 @@ TEST_CASE("a retried batch whose response was lost is not written twice",
     // The response to this request is lost: the connection goes before it is read.
     test::raw_client c(f.broker->port());
     auto data = batch;
-    c.send_request(produce_request("idem", data.size()), data);
+    c.send_request(test::produce_request("idem", data.size()), data);
   }
   // The producer retries on a new connection with the same sequence numbers, until the first
   // attempt is visibly in the log.
   auto retry = [&] {
     test::raw_client c(f.broker->port());
     auto data = batch;
-    c.send_request(produce_request("idem", data.size()), data);
+    c.send_request(test::produce_request("idem", data.size()), data);
     return c.read_response();
   };
   auto answer = retry();
@@ -81,11 +54,11 @@ TEST_CASE("a retried batch whose response was lost is not written twice",
   CHECK(records.size() == 10);
 
   // A sequence gap is refused with the sequence expected.
-  proto::batch_builder gap({.producer_id = pid, .producer_epoch = 0, .base_sequence = 50});
+  proto::batch_builder gap({.producer_id = *pid, .producer_epoch = 0, .base_sequence = 50});
   gap.append(1, std::nullopt, test::as_bytes("late"));
   auto gap_bytes = gap.build().value();
   test::raw_client c(f.broker->port());
-  c.send_request(produce_request("idem", gap_bytes.size()), gap_bytes);
+  c.send_request(test::produce_request("idem", gap_bytes.size()), gap_bytes);
   auto refused = c.read_response();
   REQUIRE(refused);
   const auto& e = refused->produce().topics(0).partitions(0).error();
