@@ -15,11 +15,6 @@ fault_signals::fault_signals(asio::io_context& io, storage::fault_injecting_file
   wait();
 }
 
-void fault_signals::cancel() {
-  error_code ignored;
-  signals_.cancel(ignored);
-}
-
 void fault_signals::wait() {
   signals_.async_wait([this](const error_code& ec, int signo) {
     if (ec) return;

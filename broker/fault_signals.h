@@ -17,7 +17,6 @@ namespace sluice::broker {
 class fault_signals {
  public:
   fault_signals(asio::io_context& io, storage::fault_injecting_filesystem& fs);
-  void cancel();
 
  private:
   void wait();

@@ -19,7 +19,6 @@ struct connection::turn {
       : timer(ex, deadline) {}
   asio::steady_timer timer;
   bool granted = false;
-  bool abandoned = false;
 };
 
 struct connection::link {
@@ -54,13 +53,11 @@ awaitable<bool> connection::take_turn(std::chrono::steady_clock::time_point dead
   turn_waiters_.push_back(t);
   error_code ignored;
   co_await t->timer.async_wait(into(ignored));
-  if (!t->granted) t->abandoned = true;
+  if (!t->granted) std::erase(turn_waiters_, t);  // its deadline passed first
   co_return t->granted;
 }
 
 void connection::pass_turn() {
-  while (!turn_waiters_.empty() && turn_waiters_.front()->abandoned)
-    turn_waiters_.pop_front();
   if (turn_waiters_.empty()) {
     turn_taken_ = false;
     return;
