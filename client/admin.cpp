@@ -161,7 +161,8 @@ result<group_description> admin::describe_group(const std::string& group_id) {
   }
   const auto& g = resp.describe_groups().groups(0);
   SLUICE_TRY(check(g.error()));
-  group_description out{g.group_id(), g.state(), g.group_epoch(), g.assignor(), {}, {}, {}};
+  group_description out{g.group_id(), g.state(), g.group_epoch(),         g.assignor(),         {},
+                        {},           {},        g.consumed_event_time(), g.event_time_lag_ms()};
   for (const auto& m : g.members()) {
     group_member_info info{m.member_id(),
                            m.instance_id(),
@@ -178,7 +179,8 @@ result<group_description> admin::describe_group(const std::string& group_id) {
   }
   for (const auto& p : g.partitions()) {
     out.partitions.push_back({p.topic(), p.partition(), p.owner_member_id(), p.committed_offset(),
-                              p.log_end_offset(), p.lag(), p.lag_ms()});
+                              p.log_end_offset(), p.lag(), p.lag_ms(), p.max_timestamp(),
+                              p.consumed_timestamp(), p.event_time_lag_ms()});
   }
   for (const auto& r : g.rebalances()) {
     group_rebalance rb{r.cause(), r.group_epoch(), r.started_ms(), r.duration_ms(), {}};

@@ -56,8 +56,11 @@ struct group_partition_lag {
   std::string owner_member_id;    ///< empty: not owned
   int64_t committed_offset = -1;  ///< -1: nothing committed
   int64_t log_end_offset = 0;
-  int64_t lag = 0;      ///< records not yet committed as consumed
-  int64_t lag_ms = -1;  ///< age of the oldest of them; -1 when there are none
+  int64_t lag = 0;                  ///< records not yet committed as consumed
+  int64_t lag_ms = -1;              ///< age of the oldest of them; -1 when there are none
+  int64_t max_timestamp = -1;       ///< the partition's largest record timestamp; -1: no records
+  int64_t consumed_timestamp = -1;  ///< of the last record consumed; -1: none
+  int64_t event_time_lag_ms = -1;   ///< max_timestamp - consumed_timestamp; -1: unknown
 };
 
 struct group_rebalance {
@@ -81,6 +84,10 @@ struct group_description {
   std::vector<group_member_info> members;
   std::vector<group_partition_lag> partitions;
   std::vector<group_rebalance> rebalances;  ///< most recent last
+  /// The event time the group has consumed up to: the least consumed_timestamp among its
+  /// partitions; -1 when none has consumed anything.
+  int64_t consumed_event_time = -1;
+  int64_t event_time_lag_ms = -1;  ///< the largest partition event_time_lag_ms; -1: unknown
 };
 
 class admin {

@@ -522,6 +522,14 @@ offset partition_log::log_end() const {
   return log_end_;
 }
 
+int64_t partition_log::max_timestamp() const {
+  std::lock_guard lock(mutex_);
+  int64_t out = no_timestamp;
+  for (const auto& seg : segments_)
+    out = std::max(out, seg->max_timestamp());
+  return out;
+}
+
 offset partition_log::high_watermark() const {
   std::lock_guard lock(mutex_);
   return visible_.at;

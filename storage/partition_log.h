@@ -112,6 +112,9 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 
   [[nodiscard]] offset log_start() const;
   [[nodiscard]] offset log_end() const;
+  // The largest record timestamp appended (event time, or the broker's under LogAppendTime)
+  // among the records still in the log; no_timestamp when it holds none.
+  [[nodiscard]] int64_t max_timestamp() const;
   // Readers see offsets below it: the durable end under flush policy `always`, else the log end.
   [[nodiscard]] offset high_watermark() const;
   // Offsets below it are on stable storage.

@@ -3,37 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/group/partition_set_proto.h"
+#include "broker/group/record_times.h"
 #include "broker/wire_error.h"
 #include "group/group_state.pb.h"
-#include "proto/batch_reader.h"
 
 namespace sluice::broker {
-namespace {
-
-// The timestamp of the first record at or after `at` in `log`, if there is one below the high
-// watermark.
-std::optional<int64_t> timestamp_at(storage::partition_log& log, offset at) {
-  auto read = log.read(at, 64 << 10);
-  if (!read || read.value().ranges.empty()) return std::nullopt;
-  const auto& range = read.value().ranges.front();
-  std::vector<std::byte> bytes(range.length);
-  auto n = range.source->read_at(bytes, range.position);
-  if (!n || n.value() != range.length) return std::nullopt;
-  proto::batch_iterator batches(bytes);
-  while (true) {
-    auto batch = batches.next();
-    if (!batch || !batch.value()) return std::nullopt;
-    auto records = proto::record_iterator::open(*batch.value());
-    if (!records) return std::nullopt;
-    while (true) {
-      auto r = records.value().next();
-      if (!r || !r.value()) break;
-      if (r.value()->record_offset >= at) return r.value()->timestamp;
-    }
-  }
-}
-
-}  // namespace
 
 std::optional<std::string> invalid_group_id(const std::string& id) {
   if (id.empty()) return "group id is empty";
@@ -281,6 +255,8 @@ void group_coordinator::fill_lag(const consumer_group& g, v1::DescribeGroupsResp
       owner[tp] = id;
   }
   const int64_t now = clock_();
+  out.set_consumed_event_time(-1);
+  out.set_event_time_lag_ms(-1);
   for (const auto& tp : partitions) {
     auto log = logs_.partition(tp.first, partition_id{tp.second});
     if (!log) continue;
@@ -300,7 +276,23 @@ void group_coordinator::fill_lag(const consumer_group& g, v1::DescribeGroupsResp
       if (auto ts = timestamp_at(*log.value(), offset{from}))
         p->set_lag_ms(std::max<int64_t>(0, now - *ts));
     }
+    fill_event_time(*log.value(), done, *p);
+    if (p->consumed_timestamp() < 0) continue;
+    if (out.consumed_event_time() < 0 || p->consumed_timestamp() < out.consumed_event_time())
+      out.set_consumed_event_time(p->consumed_timestamp());
+    out.set_event_time_lag_ms(std::max(out.event_time_lag_ms(), p->event_time_lag_ms()));
   }
+}
+
+void group_coordinator::fill_event_time(storage::partition_log& log, int64_t committed,
+                                        v1::DescribeGroupsResponse::PartitionLag& out) {
+  const int64_t newest = log.max_timestamp();
+  std::optional<int64_t> consumed;
+  if (committed > 0) consumed = timestamp_before(log, offset{committed});
+  out.set_max_timestamp(newest);
+  out.set_consumed_timestamp(consumed.value_or(-1));
+  const bool known = consumed && newest >= 0;
+  out.set_event_time_lag_ms(known ? std::max<int64_t>(0, newest - *consumed) : -1);
 }
 
 std::map<std::string, consumer_group>::iterator group_coordinator::find_group(const std::string& id,

@@ -63,6 +63,9 @@ class group_coordinator {
   [[nodiscard]] topic_catalog catalog() const;
   void persist(const consumer_group& g);
   void fill_lag(const consumer_group& g, v1::DescribeGroupsResponse::Group& out);
+  // The partition's newest record timestamp and that of the group's last consumed record.
+  static void fill_event_time(storage::partition_log& log, int64_t committed,
+                              v1::DescribeGroupsResponse::PartitionLag& out);
   // The group `id`, or end() with GROUP_ID_NOT_FOUND in `error`.
   std::map<std::string, consumer_group>::iterator find_group(const std::string& id,
                                                              v1::Error* error);

@@ -28,6 +28,10 @@ std::string duration_text(int64_t ms) {
   return buf;
 }
 
+std::string timestamp_text(int64_t ms) {
+  return ms < 0 ? "-" : format_time(ms);
+}
+
 std::string or_dash(const std::string& s) {
   return s.empty() ? "-" : s;
 }
@@ -58,7 +62,10 @@ json to_json(const client::group_description& g) {
                           {"committed_offset", p.committed_offset},
                           {"log_end_offset", p.log_end_offset},
                           {"lag", p.lag},
-                          {"lag_ms", p.lag_ms}});
+                          {"lag_ms", p.lag_ms},
+                          {"max_timestamp", p.max_timestamp},
+                          {"consumed_timestamp", p.consumed_timestamp},
+                          {"event_time_lag_ms", p.event_time_lag_ms}});
   }
   json rebalances = json::array();
   for (const auto& r : g.rebalances) {
@@ -75,14 +82,23 @@ json to_json(const client::group_description& g) {
                           {"duration_ms", r.duration_ms},
                           {"moved", moved}});
   }
-  return {{"group_id", g.group_id},  {"state", g.state},   {"group_epoch", g.group_epoch},
-          {"assignor", g.assignor},  {"members", members}, {"partitions", partitions},
+  return {{"group_id", g.group_id},
+          {"state", g.state},
+          {"group_epoch", g.group_epoch},
+          {"assignor", g.assignor},
+          {"consumed_event_time", g.consumed_event_time},
+          {"event_time_lag_ms", g.event_time_lag_ms},
+          {"members", members},
+          {"partitions", partitions},
           {"rebalances", rebalances}};
 }
 
 void print_table(const client::group_description& g) {
   std::printf("group %s: %s, epoch %d, assignor %s, %zu members\n", g.group_id.c_str(),
               g.state.c_str(), g.group_epoch, or_dash(g.assignor).c_str(), g.members.size());
+  std::printf("consumed event time %s, event-time lag %s\n",
+              timestamp_text(g.consumed_event_time).c_str(),
+              duration_text(g.event_time_lag_ms).c_str());
   if (!g.members.empty()) {
     std::printf("\n%-24s %-12s %-14s %-6s %s\n", "MEMBER", "INSTANCE", "CLIENT", "EPOCH",
                 "PARTITIONS");
@@ -96,13 +112,16 @@ void print_table(const client::group_description& g) {
     }
   }
   if (!g.partitions.empty()) {
-    std::printf("\n%-16s %-9s %-24s %-10s %-10s %-8s %s\n", "TOPIC", "PARTITION", "OWNER",
-                "COMMITTED", "LOG-END", "LAG", "LAG-TIME");
+    std::printf("\n%-16s %-9s %-24s %-10s %-10s %-8s %-9s %-24s %s\n", "TOPIC", "PARTITION",
+                "OWNER", "COMMITTED", "LOG-END", "LAG", "LAG-TIME", "CONSUMED-EVENT-TIME",
+                "EVENT-LAG");
     for (const auto& p : g.partitions) {
-      std::printf("%-16s %-9d %-24s %-10s %-10lld %-8lld %s\n", p.topic.c_str(), p.partition,
-                  or_dash(p.owner_member_id).c_str(), offset_text(p.committed_offset).c_str(),
-                  static_cast<long long>(p.log_end_offset), static_cast<long long>(p.lag),
-                  duration_text(p.lag_ms).c_str());
+      std::printf("%-16s %-9d %-24s %-10s %-10lld %-8lld %-9s %-24s %s\n", p.topic.c_str(),
+                  p.partition, or_dash(p.owner_member_id).c_str(),
+                  offset_text(p.committed_offset).c_str(), static_cast<long long>(p.log_end_offset),
+                  static_cast<long long>(p.lag), duration_text(p.lag_ms).c_str(),
+                  timestamp_text(p.consumed_timestamp).c_str(),
+                  duration_text(p.event_time_lag_ms).c_str());
     }
   }
   if (!g.rebalances.empty()) std::printf("\nRECENT REBALANCES\n");

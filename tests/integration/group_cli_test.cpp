@@ -160,3 +160,50 @@ TEST_CASE("groups are listed, described, reset and deleted from the CLI", "[inte
   CHECK(gone.exit_code != 0);
   CHECK(gone.err.find("group g does not exist") != std::string::npos);
 }
+
+TEST_CASE("describe shows the event time a group has consumed up to", "[integration][group]") {
+  test::broker_fixture f(test::group_settings());
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("orders", 2));
+  produce_stamped(f, 0, 10);  // offsets 0..9 stamped base_ms + 0s..9s in both partitions
+  {
+    // Offset 10 of partition 0 arrives late: its event time is older than the partition's max.
+    client::producer producer(f.producer_config());
+    REQUIRE(
+        producer.send({"orders", 0, std::nullopt, "late", {}, base_ms + 1000}, [](const auto&) {}));
+    producer.flush();
+    REQUIRE(producer.failed() == 0);
+  }
+  auto consumer_config = f.consumer_config();
+  consumer_config.group_id = "g";
+  client::consumer consumer(consumer_config);
+
+  // Nothing consumed: no event time yet.
+  REQUIRE(consumer.commit_sync({{{"orders", 1}, 0}}));
+  auto none = admin.describe_group("g").value();
+  CHECK(none.consumed_event_time == -1);
+  CHECK(none.event_time_lag_ms == -1);
+
+  REQUIRE(consumer.commit_sync({{{"orders", 0}, 4}, {{"orders", 1}, 7}}));
+  auto d = admin.describe_group("g").value();
+  REQUIRE(d.partitions.size() == 2);
+  CHECK(d.partitions[0].max_timestamp == base_ms + 9000);
+  CHECK(d.partitions[0].consumed_timestamp == base_ms + 3000);
+  CHECK(d.partitions[0].event_time_lag_ms == 6000);
+  CHECK(d.partitions[1].consumed_timestamp == base_ms + 6000);
+  CHECK(d.partitions[1].event_time_lag_ms == 3000);
+  CHECK(d.consumed_event_time == base_ms + 3000);
+  CHECK(d.event_time_lag_ms == 6000);
+
+  // The last record consumed, not the newest: the late record sets partition 0 back in time.
+  REQUIRE(consumer.commit_sync({{{"orders", 0}, 11}, {{"orders", 1}, 10}}));
+  auto json = describe_json(f);
+  CHECK(json["partitions"][0]["consumed_timestamp"] == base_ms + 1000);
+  CHECK(json["partitions"][0]["event_time_lag_ms"] == 8000);
+  CHECK(json["partitions"][1]["event_time_lag_ms"] == 0);
+  CHECK(json["consumed_event_time"] == base_ms + 1000);
+  CHECK(json["event_time_lag_ms"] == 8000);
+  auto table = cli(f, {"group", "describe", "g"});
+  CHECK(table.out.find("CONSUMED-EVENT-TIME") != std::string::npos);
+  CHECK(table.out.find("consumed event time 2023-11-14T22:13:21.000Z") != std::string::npos);
+}
