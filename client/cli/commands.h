@@ -24,6 +24,7 @@ int topic_delete(const client::client_config& c, const std::string& name);
 struct produce_args {
   std::string topic;
   std::optional<std::string> key_separator;
+  std::optional<std::string> timestamp_separator;  // lines start with TIME and it
   std::optional<int32_t> partition;
   std::string acks = "all";
   std::string compression = "none";

@@ -4,9 +4,26 @@
 #include <mutex>
 
 #include "client/cli/commands.h"
+#include "client/cli/time_arg.h"
+#include "client/errors.h"
 #include "client/producer.h"
 
 namespace sluice::cli {
+namespace {
+
+// Parses the event time that starts `line` up to `separator` and removes both from it.
+result<int64_t> split_timestamp(std::string& line, const std::string& separator) {
+  const size_t at = line.find(separator);
+  if (at == std::string::npos) {
+    return make_error(client::errc::invalid_argument,
+                      "no timestamp separator '" + separator + "' in the line");
+  }
+  SLUICE_TRY(ts, parse_time(line.substr(0, at)));
+  line.erase(0, at + separator.size());
+  return ts;
+}
+
+}  // namespace
 
 int produce(const client::client_config& c, const produce_args& a) {
   client::producer_config pc;
@@ -27,10 +44,22 @@ int produce(const client::client_config& c, const produce_args& a) {
   std::string first_error;
   uint64_t sent = 0;
   std::string line;
+  uint64_t line_number = 0;
   while (std::getline(std::cin, line)) {
+    ++line_number;
     client::producer_record r;
     r.topic = a.topic;
     r.partition = a.partition;
+    if (a.timestamp_separator) {
+      auto stamped = split_timestamp(line, *a.timestamp_separator);
+      if (!stamped) {
+        producer.close();
+        return fail("produce", "line " + std::to_string(line_number) + ": " +
+                                   stamped.error().message + " (" + std::to_string(sent) +
+                                   " records were queued before it)");
+      }
+      r.timestamp = stamped.value();
+    }
     size_t at = a.key_separator ? line.find(*a.key_separator) : std::string::npos;
     if (at != std::string::npos) {
       r.key = line.substr(0, at);

@@ -78,6 +78,35 @@ TEST_CASE("records produced from stdin are consumed back", "[integration][cli]")
   CHECK(from_offset.out.find("\"offset\":5") != std::string::npos);
 }
 
+TEST_CASE("produce takes each record's event time from the start of its line",
+          "[integration][cli]") {
+  test::broker_fixture f;
+  REQUIRE(cli(f, {"topic", "create", "orders"}).exit_code == 0);
+  const std::string input =
+      "2026-12-02T10:00:10Z|o1:12.50\n"
+      "1764669600000|o2:7.25\n";
+  auto produced =
+      cli(f, {"produce", "orders", "--timestamp-separator", "|", "--key-separator", ":"}, input);
+  REQUIRE(produced.exit_code == 0);
+  auto json = cli(
+      f, {"consume", "orders", "--from", "beginning", "--max-records", "2", "--format", "json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(json.out.find(R"("timestamp":1796205610000,"key":"o1","value":"12.50")") !=
+        std::string::npos);
+  CHECK(json.out.find(R"("timestamp":1764669600000,"key":"o2","value":"7.25")") !=
+        std::string::npos);
+
+  auto no_separator = cli(f, {"produce", "orders", "--timestamp-separator", "|"}, "a\nb\n");
+  CHECK(no_separator.exit_code != 0);
+  CHECK(no_separator.err.find("line 1: no timestamp separator '|' in the line") !=
+        std::string::npos);
+  auto bad_time = cli(f, {"produce", "orders", "--timestamp-separator", "|"},
+                      "2026-12-02T10:00:10Z|ok\nsoon|x\n");
+  CHECK(bad_time.exit_code != 0);
+  CHECK(bad_time.err.find("line 2: ") != std::string::npos);
+  CHECK(bad_time.err.find("soon") != std::string::npos);
+}
+
 TEST_CASE("produce exits non-zero when records are not acknowledged", "[integration][cli]") {
   test::broker_fixture f;
   auto unknown = cli(f, {"produce", "missing"}, "a\nb\n");
