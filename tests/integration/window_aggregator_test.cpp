@@ -170,6 +170,39 @@ TEST_CASE("a restart resumes from the changelog without losing or double-countin
   CHECK(*late[2].key == "o11");
 }
 
+TEST_CASE("processing-time windows close as the clock moves, without new records",
+          "[integration][window]") {
+  test::broker_fixture f(test::group_settings());
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("orders", 1));
+  // Event times an hour apart: by event time each would be its own window, and none would close.
+  produce(f, {{"o1", t10, 100}, {"o2", t10 + 60 * minute, 200}, {"o3", t10 - 60 * minute, 300}});
+
+  auto c = config(f);
+  c.key_of = [](const client::consumer_record&) { return std::string(); };
+  c.processing_time = true;
+  c.window = client::window_spec::tumbling(std::chrono::milliseconds(500));
+  c.allowed_lateness = std::chrono::milliseconds(0);
+  client::window_aggregator agg(c, add);
+  std::vector<window_result> emitted;
+  agg.on_result([&](const window_result& w) { emitted.push_back(w); });
+  REQUIRE(agg.start());
+  int64_t orders = 0, cents = 0;
+  run_until(agg, [&] {
+    orders = cents = 0;
+    for (const auto& w : emitted) {
+      int64_t n = 0, sum = 0;
+      std::sscanf(w.value.c_str(), "%ld %ld", &n, &sum);
+      orders += n;
+      cents += sum;
+    }
+    return orders == 3 && agg.open_windows() == 0;
+  });
+  CHECK(cents == 600);
+  CHECK(agg.late_records() == 0);
+  CHECK(results(f) == emitted);
+}
+
 TEST_CASE("a window aggregator refuses a config it cannot run", "[integration][window]") {
   test::broker_fixture f;
   auto c = config(f);
