@@ -48,9 +48,11 @@ int main(int argc, char** argv) {
   produce_cmd->add_option("TOPIC", produce.topic, "topic")->required();
   produce_cmd->add_option("--key-separator", produce.key_separator,
                           "text before the first separator is the key");
-  produce_cmd->add_option("--timestamp-separator", produce.timestamp_separator,
-                          "each line starts with its event time (ISO 8601 or epoch ms) and this "
-                          "separator; without it records are stamped now");
+  produce_cmd->add_option(
+      "--timestamp-separator", produce.timestamp_separator,
+      "each line starts with its event time (ISO 8601 or epoch ms) and this "
+      "separator (not ':', which ISO 8601 times contain); without it records are "
+      "stamped now");
   produce_cmd->add_option("--partition", produce.partition, "partition (default: by key)");
   produce_cmd->add_option("--acks", produce.acks, "0, 1 or all");
   produce_cmd->add_option("--compression", produce.compression, "none, gzip, snappy, lz4 or zstd");

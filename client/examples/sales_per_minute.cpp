@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "client/admin.h"
+#include "client/streams/changelog.h"
 #include "client/streams/window_aggregator.h"
 
 namespace {
@@ -32,6 +33,7 @@ std::optional<int64_t> parse_cents(const std::string& text) {
   const std::string whole = text.substr(0, dot);
   std::string frac = dot == std::string::npos ? "" : text.substr(dot + 1);
   if (whole.empty() || frac.size() > 2) return std::nullopt;
+  if (text.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
   frac.resize(2, '0');
   int64_t units = 0, cents = 0;
   auto w = std::from_chars(whole.data(), whole.data() + whole.size(), units);

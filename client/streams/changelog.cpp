@@ -1,6 +1,6 @@
 #include "client/streams/changelog.h"
 
-#include <charconv>
+#include <functional>
 
 #include "client/admin.h"
 #include "client/consumer.h"
@@ -11,42 +11,61 @@ namespace {
 
 constexpr std::string_view kind_header = "sluice.kind";
 
-const std::string* header_value(const consumer_record& r, std::string_view name) {
+bool is_checkpoint(const consumer_record& r) {
   for (const auto& [k, v] : r.headers) {
-    if (k == name && v) return &*v;
+    if (k == kind_header) return v == "checkpoint";
   }
-  return nullptr;
+  return false;
 }
 
-std::optional<int64_t> header_number(const consumer_record& r, std::string_view name) {
-  const auto* text = header_value(r, name);
-  if (!text) return std::nullopt;
-  int64_t out = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), out);
-  if (ec != std::errc{} || end != text->data() + text->size()) return std::nullopt;
-  return out;
-}
+// Calls `visit` with each checkpoint of partition 0 from offset `from` to the end as of the call.
+result<void> scan(const client_config& config, const std::string& changelog, bool last_only,
+                  const std::function<void(streams::WindowCheckpoint&&)>& visit) {
+  admin admin(config);
+  SLUICE_TRY(ends, admin.list_offsets(changelog, offset_spec::latest));
+  int64_t end = 0;
+  for (const auto& p : ends) {
+    if (p.partition == 0) end = p.offset;
+  }
+  if (end <= 0) return success();
 
-error bad_record(const consumer_record& r, const std::string& what) {
-  return make_error(errc::protocol_error,
-                    "changelog " + r.topic + " offset " + std::to_string(r.offset) + ": " + what);
+  consumer_config cc;
+  static_cast<client_config&>(cc) = config;
+  cc.enable_auto_commit = false;
+  cc.auto_offset_reset = "earliest";
+  consumer reader(cc);
+  const topic_partition tp{changelog, 0};
+  SLUICE_TRY(reader.assign({tp}));
+  if (last_only) {
+    SLUICE_TRY(reader.seek(tp, end - 1));
+  } else {
+    SLUICE_TRY(reader.seek_to_beginning());
+  }
+  auto last_progress = std::chrono::steady_clock::now();
+  while (reader.position(tp).value_or(0) < end) {
+    SLUICE_TRY(records, reader.poll(std::chrono::milliseconds(200)));
+    if (!records.empty()) last_progress = std::chrono::steady_clock::now();
+    if (std::chrono::steady_clock::now() - last_progress > config.request_timeout) {
+      return make_error(errc::timed_out, "reading changelog " + changelog + " stalled at offset " +
+                                             std::to_string(reader.position(tp).value_or(0)) +
+                                             " of " + std::to_string(end));
+    }
+    for (const auto& r : records) {
+      if (r.offset >= end) break;
+      if (!is_checkpoint(r)) continue;
+      streams::WindowCheckpoint cp;
+      if (!r.value || !cp.ParseFromString(*r.value)) {
+        return make_error(errc::protocol_error, "changelog " + changelog + " offset " +
+                                                    std::to_string(r.offset) +
+                                                    ": a checkpoint that does not parse");
+      }
+      visit(std::move(cp));
+    }
+  }
+  return success();
 }
 
 }  // namespace
-
-producer_record result_record(const std::string& changelog, const window_result& w) {
-  producer_record r;
-  r.topic = changelog;
-  r.partition = 0;
-  r.key = "result/" + std::to_string(w.start_ms) + "/" + w.key;
-  r.value = w.value;
-  r.timestamp = w.start_ms;
-  r.headers = {{std::string(kind_header), "result"},
-               {"sluice.window.key", w.key},
-               {"sluice.window.start", std::to_string(w.start_ms)},
-               {"sluice.window.end", std::to_string(w.end_ms)}};
-  return r;
-}
 
 producer_record checkpoint_record(const std::string& changelog,
                                   const streams::WindowCheckpoint& checkpoint) {
@@ -59,55 +78,22 @@ producer_record checkpoint_record(const std::string& changelog,
   return r;
 }
 
-result<changelog_contents> read_changelog(const client_config& config,
-                                          const std::string& changelog) {
-  admin admin(config);
-  SLUICE_TRY(ends, admin.list_offsets(changelog, offset_spec::latest));
-  const topic_partition tp{changelog, 0};
-  int64_t end = 0;
-  for (const auto& p : ends) {
-    if (p.partition == 0) end = p.offset;
-  }
-  changelog_contents out;
-  if (end <= 0) return out;
+result<std::optional<streams::WindowCheckpoint>> read_last_checkpoint(
+    const client_config& config, const std::string& changelog) {
+  std::optional<streams::WindowCheckpoint> out;
+  SLUICE_TRY(
+      scan(config, changelog, true, [&](streams::WindowCheckpoint&& cp) { out = std::move(cp); }));
+  return out;
+}
 
-  consumer_config cc;
-  static_cast<client_config&>(cc) = config;
-  cc.enable_auto_commit = false;
-  cc.auto_offset_reset = "earliest";
-  consumer reader(cc);
-  SLUICE_TRY(reader.assign({tp}));
-  SLUICE_TRY(reader.seek_to_beginning());
-  auto last_progress = std::chrono::steady_clock::now();
-  while (reader.position(tp).value_or(0) < end) {
-    SLUICE_TRY(records, reader.poll(std::chrono::milliseconds(200)));
-    if (!records.empty()) last_progress = std::chrono::steady_clock::now();
-    if (std::chrono::steady_clock::now() - last_progress > config.request_timeout) {
-      return make_error(errc::timed_out, "reading changelog " + changelog + " stalled at offset " +
-                                             std::to_string(reader.position(tp).value_or(0)) +
-                                             " of " + std::to_string(end));
-    }
-    for (const auto& r : records) {
-      if (r.offset >= end) break;
-      const auto* kind = header_value(r, kind_header);
-      if (!kind) continue;
-      if (*kind == "checkpoint") {
-        streams::WindowCheckpoint cp;
-        if (!r.value || !cp.ParseFromString(*r.value)) {
-          return bad_record(r, "a checkpoint that does not parse");
-        }
-        out.checkpoint = std::move(cp);
-        out.written_after.clear();
-      } else if (*kind == "result") {
-        const auto* key = header_value(r, "sluice.window.key");
-        auto start = header_number(r, "sluice.window.start");
-        auto stop = header_number(r, "sluice.window.end");
-        if (!key || !start || !stop) return bad_record(r, "a result without its window headers");
-        out.results.push_back({*key, *start, *stop, r.value.value_or("")});
-        out.written_after.emplace(*start, *key);
-      }
-    }
-  }
+result<std::vector<window_result>> read_window_results(const client_config& config,
+                                                       const std::string& changelog) {
+  std::vector<window_result> out;
+  SLUICE_TRY(scan(config, changelog, false, [&](streams::WindowCheckpoint&& cp) {
+    for (auto& w : *cp.mutable_closed())
+      out.push_back(
+          {std::move(*w.mutable_key()), w.start_ms(), w.end_ms(), std::move(*w.mutable_value())});
+  }));
   return out;
 }
 

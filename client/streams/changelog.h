@@ -1,16 +1,12 @@
-// The records a window aggregator writes to its changelog topic (partition 0) and how it reads
-// them back. Two kinds, told apart by the "sluice.kind" header:
-//   result      key "result/<start_ms>/<window key>"; the aggregate as the value; headers
-//               sluice.window.key, sluice.window.start, sluice.window.end; timestamp the start.
-//   checkpoint  key "checkpoint"; a streams::WindowCheckpoint as the value.
-// Keys are unique per window, so a compacted changelog keeps every result and the newest
-// checkpoint.
+// The changelog topic of a window aggregator: partition 0 holds one record per micro-batch, a
+// streams::WindowCheckpoint (key "checkpoint", header sluice.kind=checkpoint) with the state after
+// the batch and the results of the windows it closed. One record is appended whole or not at all,
+// so a crash never leaves a result without its state or the reverse. Restoring reads only the
+// last record; the results are every record's `closed`, in order.
 #pragma once
 
 #include <optional>
-#include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "client/config.h"
@@ -21,19 +17,15 @@
 
 namespace sluice::client {
 
-[[nodiscard]] producer_record result_record(const std::string& changelog, const window_result& w);
 [[nodiscard]] producer_record checkpoint_record(const std::string& changelog,
                                                 const streams::WindowCheckpoint& checkpoint);
 
-struct changelog_contents {
-  std::optional<streams::WindowCheckpoint> checkpoint;  ///< the newest
-  std::vector<window_result> results;                   ///< every result, in order
-  /// (start, key) of the results after the newest checkpoint.
-  std::set<std::pair<int64_t, std::string>> written_after;
-};
+/// The newest checkpoint in `changelog`; nullopt when there is none.
+[[nodiscard]] result<std::optional<streams::WindowCheckpoint>> read_last_checkpoint(
+    const client_config& config, const std::string& changelog);
 
-/// Reads the changelog from its start to its end as of the call.
-[[nodiscard]] result<changelog_contents> read_changelog(const client_config& config,
-                                                        const std::string& changelog);
+/// Every window result in `changelog`, in the order they were written.
+[[nodiscard]] result<std::vector<window_result>> read_window_results(const client_config& config,
+                                                                     const std::string& changelog);
 
 }  // namespace sluice::client

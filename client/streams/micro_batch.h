@@ -38,7 +38,8 @@ class micro_batch_consumer {
   /// until the commit is durable. Returns the number of records handled; 0 when none came, and
   /// then the handler is not called. When the handler fails, the partitions in the batch are
   /// sought back to its first records, so the same records come again, and the error is
-  /// returned.
+  /// returned. A failed commit is returned too, but the records are not sought back (the handler
+  /// has them): they come again only to whoever next starts from the committed offsets.
   [[nodiscard]] result<size_t> run_once(const batch_handler& handler,
                                         std::chrono::milliseconds idle);
 

@@ -1,6 +1,8 @@
 // Windows of time, aligned to the epoch and half-open, [start, start + size): tumbling windows
 // tile time; hopping windows of the same size start every `advance`, so they overlap and a
-// record falls into size / advance of them.
+// record falls into about size / advance of them (exactly that many when advance divides size).
+// Timestamps are milliseconds since the epoch; ones within a window size of the int64 limits
+// are not supported.
 #pragma once
 
 #include <chrono>

@@ -1,12 +1,10 @@
 #include "client/streams/window_aggregator.h"
 
 #include <future>
-#include <set>
 
 #include "client/admin.h"
 #include "client/errors.h"
 #include "client/producer.h"
-#include "client/streams/changelog.h"
 #include "sluice/v1/sluice.pb.h"
 
 namespace sluice::client {
@@ -40,20 +38,28 @@ struct window_aggregator::impl {
   [[nodiscard]] result<void> validate();
   [[nodiscard]] result<void> restore();
   [[nodiscard]] result<void> process(const std::vector<consumer_record>& batch);
-  [[nodiscard]] result<void> write(const std::vector<const consumer_record*>& late,
-                                   std::vector<window_result> closed);
+  // Gives late records to the late handler, or produces them to the late topic and waits.
+  [[nodiscard]] result<void> hand_over(const std::vector<const consumer_record*>& records);
+  // Writes the state and the closed windows' results as one changelog record, then calls back.
+  [[nodiscard]] result<void> write(std::vector<window_result> closed);
   [[nodiscard]] producer_record late_record(const consumer_record& r) const;
+  void mark_durable() { durable = {state.watermark(), state.late_records(), state.open_windows()}; }
 
   window_aggregator_config config;
   aggregate_fn aggregate;
   std::function<void(const window_result&)> result_callback;
   late_handler late;
-  int32_t input_partitions = 0;
   std::unique_ptr<micro_batch_consumer> input;
   std::unique_ptr<producer> output;
   window_state state;
   uint64_t sequence = 0;
-  std::set<std::pair<int64_t, std::string>> written_ahead;
+  // The state's figures as of the last changelog record written or restored.
+  struct {
+    int64_t watermark = no_event_time;
+    uint64_t late_records = 0;
+    size_t open_windows = 0;
+  } durable;
+  int32_t late_partitions = 0;
   bool needs_restore = false;
 };
 
@@ -83,24 +89,22 @@ result<void> window_aggregator::impl::validate() {
 }
 
 result<void> window_aggregator::impl::restore() {
-  auto read = read_changelog(config.consumer, config.changelog_topic);
+  auto read = read_last_checkpoint(config.consumer, config.changelog_topic);
   if (!read) return annotate("restoring from changelog " + config.changelog_topic, read.error());
   state = window_state(config.window, config.allowed_lateness.count());
   sequence = 0;
-  written_ahead = std::move(read.value().written_after);
-  if (const auto& cp = read.value().checkpoint) {
+  if (const auto& cp = read.value()) {
     state.load(*cp);
     sequence = cp->sequence();
-    for (const auto& w : cp->written_ahead())
-      written_ahead.emplace(w.start_ms(), w.key());
   }
+  mark_durable();
   return success();
 }
 
 producer_record window_aggregator::impl::late_record(const consumer_record& r) const {
   producer_record out;
   out.topic = config.late_topic;
-  if (r.partition < input_partitions) out.partition = r.partition;
+  if (r.partition < late_partitions) out.partition = r.partition;
   out.key = r.key;
   out.value = r.value;
   out.headers = r.headers;
@@ -121,41 +125,48 @@ result<void> window_aggregator::impl::process(const std::vector<consumer_record>
   if (config.processing_time) state.advance_to(now_ms());
   auto closed = state.take_closed();
   if (batch.empty() && closed.empty()) return success();
-  return write(too_late, std::move(closed));
+  SLUICE_TRY(hand_over(too_late));
+  return write(std::move(closed));
 }
 
-result<void> window_aggregator::impl::write(const std::vector<const consumer_record*>& too_late,
-                                            std::vector<window_result> closed) {
-  std::vector<std::future<result<record_metadata>>> acks;
-  for (const auto* r : too_late) {
-    if (late) {
+result<void> window_aggregator::impl::hand_over(
+    const std::vector<const consumer_record*>& records) {
+  if (late) {
+    for (const auto* r : records)
       SLUICE_TRY(late(*r));
-    } else {
-      acks.push_back(output->send(late_record(*r)));
-    }
+    return success();
   }
-  std::vector<window_result> written;
-  for (auto& w : closed) {
-    if (written_ahead.erase({w.start_ms, w.key})) continue;
-    acks.push_back(output->send(result_record(config.changelog_topic, w)));
-    written.push_back(std::move(w));
-  }
-  streams::WindowCheckpoint cp;
-  state.save(sequence + 1, cp);
-  for (const auto& [start, key] : written_ahead) {
-    auto* w = cp.add_written_ahead();
-    w->set_start_ms(start);
-    w->set_key(key);
-  }
-  acks.push_back(output->send(checkpoint_record(config.changelog_topic, cp)));
+  std::vector<std::future<result<record_metadata>>> acks;
+  for (const auto* r : records)
+    acks.push_back(output->send(late_record(*r)));
   output->flush();
   for (auto& a : acks) {
     auto r = a.get();
-    if (!r) return annotate("writing to " + config.changelog_topic, r.error());
+    if (!r) return annotate("sending a late record to " + config.late_topic, r.error());
+  }
+  return success();
+}
+
+result<void> window_aggregator::impl::write(std::vector<window_result> closed) {
+  streams::WindowCheckpoint cp;
+  state.save(sequence + 1, cp);
+  for (const auto& w : closed) {
+    auto* c = cp.add_closed();
+    c->set_key(w.key);
+    c->set_start_ms(w.start_ms);
+    c->set_end_ms(w.end_ms);
+    c->set_value(w.value);
+  }
+  auto written = output->send(checkpoint_record(config.changelog_topic, cp));
+  output->flush();
+  if (auto r = written.get(); !r) {
+    return annotate("writing a checkpoint to " + config.changelog_topic, r.error());
   }
   ++sequence;
-  for (const auto& w : written) {
-    if (result_callback) result_callback(w);
+  mark_durable();
+  if (result_callback) {
+    for (const auto& w : closed)
+      result_callback(w);
   }
   return success();
 }
@@ -181,10 +192,14 @@ result<void> window_aggregator::start() {
   admin admin(d.config.consumer);
   auto input = admin.describe_topic(d.config.topic);
   if (!input) return annotate("input topic " + d.config.topic, input.error());
-  d.input_partitions = static_cast<int32_t>(input.value().partitions.size());
-  SLUICE_TRY(
-      create_if_missing(admin, d.config.changelog_topic, 1, {{"cleanup.policy", "compact"}}));
-  if (!d.late) SLUICE_TRY(create_if_missing(admin, d.config.late_topic, d.input_partitions, {}));
+  SLUICE_TRY(create_if_missing(admin, d.config.changelog_topic, 1, {{"retention.ms", "-1"}}));
+  if (!d.late) {
+    const auto partitions = static_cast<int32_t>(input.value().partitions.size());
+    SLUICE_TRY(create_if_missing(admin, d.config.late_topic, partitions, {}));
+    auto late = admin.describe_topic(d.config.late_topic);
+    if (!late) return annotate("late topic " + d.config.late_topic, late.error());
+    d.late_partitions = static_cast<int32_t>(late.value().partitions.size());
+  }
 
   producer_config pc;
   static_cast<client_config&>(pc) = d.config.consumer;
@@ -203,19 +218,20 @@ result<size_t> window_aggregator::run_once(std::chrono::milliseconds idle) {
     SLUICE_TRY(d.restore());
     d.needs_restore = false;
   }
-  auto handled = d.input->run_once(
-      [&](const std::vector<consumer_record>& batch) {
-        auto done = d.process(batch);
-        if (!done) d.needs_restore = true;
-        return done;
-      },
-      idle);
-  if (handled && handled.value() == 0 && d.config.processing_time) {
-    if (auto done = d.process({}); !done) {
-      d.needs_restore = true;
-      return done.error();
+  // After an error or a throw the state may hold part of the batch: restore it before the next.
+  auto process = [&](const std::vector<consumer_record>& batch) -> result<void> {
+    result<void> done = success();
+    try {
+      done = d.process(batch);
+    } catch (const std::exception& e) {
+      done = make_error(errc::invalid_argument,
+                        std::string("a window aggregator callback threw: ") + e.what());
     }
-  }
+    if (!done) d.needs_restore = true;
+    return done;
+  };
+  auto handled = d.input->run_once(process, idle);
+  if (handled && handled.value() == 0 && d.config.processing_time) SLUICE_TRY(process({}));
   return handled;
 }
 
@@ -227,21 +243,15 @@ void window_aggregator::close() {
 }
 
 int64_t window_aggregator::watermark() const {
-  return impl_->state.watermark();
+  return impl_->durable.watermark;
 }
 
 uint64_t window_aggregator::late_records() const {
-  return impl_->state.late_records();
+  return impl_->durable.late_records;
 }
 
 size_t window_aggregator::open_windows() const {
-  return impl_->state.open_windows();
-}
-
-result<std::vector<window_result>> read_window_results(const client_config& config,
-                                                       const std::string& changelog_topic) {
-  SLUICE_TRY(contents, read_changelog(config, changelog_topic));
-  return std::move(contents.results);
+  return impl_->durable.open_windows;
 }
 
 }  // namespace sluice::client

@@ -1,25 +1,31 @@
 // Windowed aggregation of a topic by event time (or processing time), on a micro-batch consumer
 // in a consumer group.
 //
-// Each micro-batch is counted into the open windows; windows the watermark has closed are taken
-// out; then, in order, late records go to the late-data handler, each closed window's result and
-// a checkpoint of the whole state (open windows, watermark, input positions) go to the changelog
-// topic, the producer waits until all of it is durable, and only then are the input offsets
-// committed. start() restores the last checkpoint and resumes at the committed offsets;
-// records the checkpoint already holds are skipped by position. A result written by a batch that
-// crashed before its checkpoint is found after that checkpoint and is not written again. So across
-// a crash and restart a closed window's result is in the changelog exactly once, and no record is
-// lost or counted twice.
+// Each micro-batch is counted into the open windows and the windows the watermark has closed are
+// taken out. Then, in order: the late records go to the late-data handler; one changelog record
+// (changelog.h) holds the closed windows' results and the whole state after the batch (open
+// windows, watermark, the input positions it holds), and the producer waits until it is durable;
+// only then are the input offsets committed. start() restores the last changelog record and
+// resumes at the committed offsets, skipping by position what that record already holds. A batch
+// that crashed before its changelog record was durable left no result and no state behind, and
+// is done again. So across a crash and restart each closed window's result is in the changelog
+// exactly once, and no input record is lost or counted twice.
 //
-// What is only at-least-once: the late-data handler (a crash before the checkpoint hands those
+// Only at-least-once: the late-data handler (a crash before the changelog record hands those
 // records over again; the default handler marks each late record with its source position in a
-// "sluice.source" header, so readers can drop repeats with an idempotent_sink) and on_result,
-// which is called after the write, once per result this process wrote.
+// "sluice.source" header, so readers can drop repeats with an idempotent_sink), and on_result,
+// called after the changelog write, once per result this process wrote (a crash between the two
+// loses the call, not the result: read_window_results() has it).
+//
+// A user function that throws fails the batch like an error would. Each changelog record holds
+// every open window, so it must stay under the producer's max_request_size (1 MiB): size the keys
+// and the aggregates for that.
 //
 // One instance per aggregation: its state covers every partition of the topic, so the group has
 // one member at a time. Unless the config names one, the member is static with the instance id
-// "<group_id>.aggregator": a restarted instance gets the partitions back at once, and a second
-// instance started by mistake fences the first one's commits. Not thread-safe.
+// "<group_id>.aggregator", so a restarted instance gets the partitions back at once. A second
+// instance started by mistake takes the partitions over and the first one's commits are refused,
+// but not its changelog writes: do not run two. Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -29,6 +35,7 @@
 #include <vector>
 
 #include "client/consumer.h"
+#include "client/streams/changelog.h"
 #include "client/streams/micro_batch.h"
 #include "client/streams/window.h"
 #include "client/streams/window_state.h"
@@ -44,8 +51,10 @@ struct window_aggregator_config {
   /// Windows by the time records are processed instead of their timestamps; windows then close
   /// as the clock moves, with or without records.
   bool processing_time = false;
-  std::string changelog_topic;  ///< default "<group_id>.changelog"; created compacted if missing
-  std::string late_topic;       ///< default "<topic>.late"; created if missing
+  /// default "<group_id>.changelog"; created if missing, with retention.ms=-1 (the results are
+  /// kept; restoring needs only the last record)
+  std::string changelog_topic;
+  std::string late_topic;  ///< default "<topic>.late"; created if missing
   micro_batch_config batch;
   /// The key windows are kept by; default the record's key ("" without one).
   std::function<std::string(const consumer_record&)> key_of;
@@ -75,6 +84,8 @@ class window_aggregator {
   /// Leaves the group. Uncommitted input is consumed again by the next start().
   void close();
 
+  /// As of the last changelog record written or restored, so never backwards: a failed batch's
+  /// progress does not show.
   [[nodiscard]] int64_t watermark() const;
   [[nodiscard]] uint64_t late_records() const;
   [[nodiscard]] size_t open_windows() const;
@@ -83,9 +94,5 @@ class window_aggregator {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-/// Every window result in `changelog_topic`, in the order they were written.
-[[nodiscard]] result<std::vector<window_result>> read_window_results(
-    const client_config& config, const std::string& changelog_topic);
 
 }  // namespace sluice::client

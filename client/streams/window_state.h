@@ -2,8 +2,9 @@
 // watermark, and which input records are in it. No I/O; the window aggregator persists it.
 //
 // The watermark is the largest event time seen minus the allowed lateness, so it never moves
-// backwards. A window closes once the watermark reaches its end; its result is then taken out
-// exactly once. A record is late when every window holding it has closed: no window counts it.
+// backwards (except by load(), to an earlier checkpoint's). A window closes once the watermark
+// reaches its end; its result is then taken out exactly once. A record is late when every window
+// holding it has closed: no window counts it.
 #pragma once
 
 #include <cstdint>
