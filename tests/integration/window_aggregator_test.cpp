@@ -45,6 +45,7 @@ client::window_aggregator_config config(const test::broker_fixture& f) {
   c.window = client::window_spec::tumbling(std::chrono::minutes(1));
   c.allowed_lateness = std::chrono::minutes(2);
   c.batch = {3, std::chrono::milliseconds(200)};
+  c.key_of = [](const client::consumer_record&) { return std::string(); };  // one total
   return c;
 }
 
@@ -90,7 +91,6 @@ TEST_CASE("windows by event time take out-of-order records, and late ones go to 
   produce(f, first_orders);
 
   auto c = config(f);
-  c.key_of = [](const client::consumer_record&) { return std::string(); };
   client::window_aggregator agg(c, add);
   std::vector<window_result> emitted;
   agg.on_result([&](const window_result& w) { emitted.push_back(w); });
@@ -119,7 +119,6 @@ TEST_CASE("a restart resumes from the changelog without losing or double-countin
   REQUIRE(admin.create_topic("orders", 1));
   produce(f, first_orders);
   auto c = config(f);
-  c.key_of = [](const client::consumer_record&) { return std::string(); };
   c.consumer.session_timeout = std::chrono::milliseconds(1500);
   {
     client::window_aggregator agg(c, add);
@@ -166,7 +165,6 @@ TEST_CASE("a throwing aggregate fails the batch, which comes again and counts on
   REQUIRE(admin.create_topic("orders", 1));
   produce(f, first_orders);
   auto c = config(f);
-  c.key_of = [](const client::consumer_record&) { return std::string(); };
   bool fail_o6 = true;
   client::window_aggregator agg(c, [&](std::string aggregate, const client::consumer_record& r) {
     if (fail_o6 && *r.key == "o6") throw std::runtime_error("no o6 today");
@@ -196,7 +194,6 @@ TEST_CASE("processing-time windows close as the clock moves, without new records
   produce(f, {{"o1", t10, 100}, {"o2", t10 + 60 * minute, 200}, {"o3", t10 - 60 * minute, 300}});
 
   auto c = config(f);
-  c.key_of = [](const client::consumer_record&) { return std::string(); };
   c.processing_time = true;
   c.window = client::window_spec::tumbling(std::chrono::milliseconds(500));
   c.allowed_lateness = std::chrono::milliseconds(0);
