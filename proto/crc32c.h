@@ -1,5 +1,6 @@
 // CRC-32C (Castagnoli), the checksum of record batch v2. Uses the SSE4.2 crc32 instruction when
-// the CPU has it, and a slicing-by-8 table otherwise.
+// the CPU has it, on three streams at once whose CRCs are then joined (about 2x one stream), and
+// a slicing-by-8 table otherwise.
 #pragma once
 
 #include <cstddef>

@@ -20,9 +20,17 @@ TEST_CASE("crc32c of 32 zero bytes matches RFC 3720", "[proto][crc32c]") {
 
 TEST_CASE("crc32c hardware and table implementations agree", "[proto][crc32c]") {
   std::mt19937_64 rng(7);
-  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 1000, 4099}) {
+  // Around the three-stream rounds of 3 x 256 and 3 x 4096 bytes too.
+  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 767, 768, 769, 1000, 4099, 12287, 12288, 12289, 13063,
+                   65536 + 5, 200'003}) {
     auto data = test::random_bytes(rng, n);
     CHECK(proto::crc32c_sse42(data) == proto::crc32c_table(data));
+    CHECK(proto::crc32c_sse42(data, 0x12345678) == proto::crc32c_table(data, 0x12345678));
+    // At an odd address as well: batches sit anywhere in a buffer.
+    if (n > 1) {
+      auto tail = std::span<const std::byte>(data).subspan(1);
+      CHECK(proto::crc32c_sse42(tail) == proto::crc32c_table(tail));
+    }
   }
 }
 
