@@ -52,7 +52,13 @@ result<void> scan(const client_config& config, const std::string& changelog, boo
     }
     for (const auto& r : records) {
       if (r.offset >= end) break;
-      if (!is_checkpoint(r)) continue;
+      if (!is_checkpoint(r)) {
+        if (!last_only) continue;
+        // Restoring from anything else would silently start the windows over.
+        return make_error(errc::protocol_error,
+                          "changelog " + changelog + " offset " + std::to_string(r.offset) +
+                              " is not a window checkpoint: was something else written to it?");
+      }
       streams::WindowCheckpoint cp;
       if (!r.value || !cp.ParseFromString(*r.value)) {
         return make_error(errc::protocol_error, "changelog " + changelog + " offset " +

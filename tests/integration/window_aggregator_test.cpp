@@ -232,6 +232,21 @@ TEST_CASE("a window aggregator refuses a config it cannot run", "[integration][w
   REQUIRE_FALSE(gone);
   CHECK(gone.error().message.find("input topic orders") != std::string::npos);
 
+  // A changelog whose last record is not a checkpoint is refused, not restored from scratch.
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("orders", 1));
+  REQUIRE(admin.create_topic("minutes.changelog", 1));
+  {
+    client::producer producer(f.producer_config());
+    REQUIRE(producer.send({.topic = "minutes.changelog", .value = "not a checkpoint"}).get());
+  }
+  client::window_aggregator foreign(config(f), add);
+  auto refused = foreign.start();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message ==
+        "restoring from changelog minutes.changelog: changelog minutes.changelog offset 0 is not "
+        "a window checkpoint: was something else written to it?");
+
   auto no_group = config(f);
   no_group.consumer.group_id.clear();
   client::window_aggregator groupless(no_group, add);
