@@ -136,7 +136,7 @@ result<void> consumer::seek_to_timestamp(int64_t timestamp_ms,
   return success();
 }
 
-result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
+result<void> consumer::poll_into(std::chrono::milliseconds timeout, const record_sink& take) {
   auto& d = *impl_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   SLUICE_TRY(d.reconcile());
@@ -149,6 +149,7 @@ result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds ti
     if (commit_due) d.last_auto_commit = now;
   }
   if (commit_due) commit_async();
+  std::vector<std::shared_ptr<const slice_memory>> spent;  // freed after mu is released
   std::unique_lock lock(d.mu);
   if (!d.polling) {
     d.polling = true;
@@ -169,16 +170,33 @@ result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds ti
     d.error_once.reset();
     return e;
   }
+  size_t handed = 0;
+  d.hand_out(handed, take, spent);
+  while (handed < d.config.max_poll_records && d.decode_fetched(lock))
+    d.hand_out(handed, take, spent);
+  if (handed > 0) d.wake_fetcher();
+  return success();
+}
+
+result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
   std::vector<consumer_record> out;
-  out.reserve(std::min(d.buffered_total, d.config.max_poll_records));
-  d.hand_out(out);
-  while (out.size() < d.config.max_poll_records && d.decode_fetched(lock))
-    d.hand_out(out);
-  if (!out.empty()) d.wake_fetcher();
+  SLUICE_TRY(poll_into(
+      timeout, [&](const consumer_record_view& r, const auto&) { out.push_back(r.to_record()); }));
   return out;
 }
 
-void consumer::impl::hand_out(std::vector<consumer_record>& out) {
+result<record_views> consumer::poll_views(std::chrono::milliseconds timeout) {
+  record_views out;
+  SLUICE_TRY(poll_into(
+      timeout, [&](const consumer_record_view& r, const std::shared_ptr<const slice_memory>& m) {
+        if (out.memory_.empty() || out.memory_.back() != m) out.memory_.push_back(m);
+        out.records_.push_back(r);
+      }));
+  return out;
+}
+
+void consumer::impl::hand_out(size_t& handed, const record_sink& take,
+                              std::vector<std::shared_ptr<const slice_memory>>& spent) {
   if (parts.empty()) return;
   // Round-robin over partitions so one busy partition does not starve the others.
   std::vector<partition_state*> order;
@@ -186,13 +204,19 @@ void consumer::impl::hand_out(std::vector<consumer_record>& out) {
   for (auto& [_, st] : parts)
     order.push_back(&st);
   const size_t start = next_partition++ % order.size();
-  for (size_t i = 0; i < order.size() && out.size() < config.max_poll_records; ++i) {
+  for (size_t i = 0; i < order.size() && handed < config.max_poll_records; ++i) {
     auto& st = *order[(start + i) % order.size()];
-    while (!st.buffered.empty() && out.size() < config.max_poll_records) {
-      st.position = st.buffered.front().offset + 1;
-      out.push_back(std::move(st.buffered.front()));
-      st.buffered.pop_front();
+    while (!st.buffered.empty() && handed < config.max_poll_records) {
+      auto& front = st.buffered.front();
+      const auto& r = front.records[front.next++];
+      st.position = r.offset + 1;
+      take(r, front.memory);
+      ++handed;
       --buffered_total;
+      if (front.left() == 0) {
+        spent.push_back(std::move(front.memory));
+        st.buffered.pop_front();
+      }
     }
   }
 }
@@ -203,8 +227,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     uint64_t generation;
     uint64_t id;
     fetched_slice slice;
-    std::deque<consumer_record> records;
-    result<void> outcome = success();
+    decoded_slice decoded;
   };
   std::vector<job> jobs;
   for (auto& [tp, st] : parts) {
@@ -217,8 +240,8 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
   if (jobs.empty()) return false;
   lock.unlock();
   for (auto& j : jobs) {
-    j.outcome = decode_slice(j.tp, j.slice, j.records);
-    j.slice.owner.reset();  // the response's memory is freed here, off the network thread
+    j.decoded = decode_slice(j.tp, j.slice);
+    j.slice.owner.reset();  // the views keep the response; it is freed off the network thread
   }
   lock.lock();
   for (auto& j : jobs) {
@@ -228,9 +251,10 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     if (st.decoding != j.id) continue;  // dropped and assigned again meanwhile
     st.decoding = 0;
     if (st.generation != j.generation) continue;  // sought or reset meanwhile
-    if (!j.outcome && !error_once) error_once = j.outcome.error();
-    buffered_total += j.records.size();
-    st.buffered = std::move(j.records);
+    if (j.decoded.problem && !error_once) error_once = std::move(j.decoded.problem);
+    if (j.decoded.records.left() == 0) continue;
+    buffered_total += j.decoded.records.left();
+    st.buffered.push_back(std::move(j.decoded.records));
   }
   return true;
 }

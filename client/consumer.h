@@ -59,6 +59,30 @@ class rebalance_listener {
   virtual void on_lost(const std::vector<topic_partition>& partitions) { (void)partitions; }
 };
 
+struct slice_memory;
+
+/// What poll_views() returns: records whose topic, key, value and headers point into the fetched
+/// responses, which this object keeps alive (also after the consumer is gone).
+class record_views {
+ public:
+  [[nodiscard]] const std::vector<consumer_record_view>& records() const noexcept {
+    return records_;
+  }
+  [[nodiscard]] auto begin() const noexcept { return records_.begin(); }
+  [[nodiscard]] auto end() const noexcept { return records_.end(); }
+  [[nodiscard]] size_t size() const noexcept { return records_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+
+ private:
+  friend class consumer;
+  std::vector<consumer_record_view> records_;
+  std::vector<std::shared_ptr<const slice_memory>> memory_;
+};
+
+/// Takes each record poll() hands out, with the memory its views point into.
+using record_sink =
+    std::function<void(const consumer_record_view&, const std::shared_ptr<const slice_memory>&)>;
+
 class consumer {
  public:
   explicit consumer(consumer_config config);
@@ -102,6 +126,10 @@ class consumer {
   /// A fetch error (unknown topic, offset out of range with reset "none") is returned once.
   [[nodiscard]] result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout);
 
+  /// poll() without copying: the records' bytes are views into the fetched responses, which the
+  /// returned record_views keeps alive. For readers that look at a record and move on.
+  [[nodiscard]] result<record_views> poll_views(std::chrono::milliseconds timeout);
+
   /// The offset of the next record poll() returns for `tp` (past offsets that hold no record),
   /// once known.
   [[nodiscard]] std::optional<int64_t> position(const topic_partition& tp) const;
@@ -113,6 +141,10 @@ class consumer {
   void close();
 
  private:
+  // poll() and poll_views(): waits up to `timeout` for records, reconciles the group, reports an
+  // error once, then hands records to `take`.
+  [[nodiscard]] result<void> poll_into(std::chrono::milliseconds timeout, const record_sink& take);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

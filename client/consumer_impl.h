@@ -23,11 +23,13 @@ struct consumer::impl {
     int64_t high_watermark = -1;
     std::deque<fetched_slice> fetched;  // checked, not decoded yet
     uint64_t decoding = 0;  // nonzero: the id of the poll() decoding this partition outside mu
-    std::deque<consumer_record> buffered;  // decoded, not handed out yet
+    std::deque<decoded_records> buffered;  // decoded, not all handed out yet
 
     // Records held for poll(), decoded or not.
     [[nodiscard]] size_t held() const {
-      size_t n = buffered.size();
+      size_t n = 0;
+      for (const auto& b : buffered)
+        n += b.left();
       for (const auto& f : fetched)
         n += f.records;
       return n;
@@ -59,9 +61,11 @@ struct consumer::impl {
   awaitable<void> fetch_loop();
 
   // Application side (consumer.cpp).
-  // Moves decoded records into `out`, round-robin over partitions, up to max_poll_records.
-  // REQUIRES: mu held.
-  void hand_out(std::vector<consumer_record>& out);
+  // Calls take(view, memory) for decoded records, round-robin over partitions, until `handed`
+  // reaches max_poll_records, counting them in `handed`. The memory of slices handed out in full
+  // goes to `spent`, for the caller to free without mu. REQUIRES: mu held.
+  void hand_out(size_t& handed, const record_sink& take,
+                std::vector<std::shared_ptr<const slice_memory>>& spent);
   // Decodes the next fetched slice of partitions with nothing decoded, with mu released while
   // decoding. Returns false if there was none. REQUIRES: `lock` holds mu.
   bool decode_fetched(std::unique_lock<std::mutex>& lock);

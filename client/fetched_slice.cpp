@@ -6,7 +6,7 @@
 namespace sluice::client {
 namespace {
 
-std::string text(std::span<const std::byte> b) {
+std::string_view text(std::span<const std::byte> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
@@ -38,9 +38,16 @@ checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const respo
   return out;
 }
 
-result<void> decode_slice(const topic_partition& tp, const fetched_slice& slice,
-                          std::deque<consumer_record>& out) {
-  std::optional<error> first_error;
+decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice) {
+  auto memory = std::make_shared<slice_memory>();
+  memory->fetched = slice.owner;
+  memory->topic = tp.topic;
+  decoded_slice out;
+  auto& views = out.records.records;
+  views.reserve(slice.records);
+  auto fail = [&](const std::string& why) {
+    if (!out.problem) out.problem = make_error(errc::protocol_error, name(tp) + ": " + why);
+  };
   proto::batch_iterator batches(slice.batches, {.verify_crc = false});  // checked already
   while (true) {
     auto batch = batches.next();
@@ -49,39 +56,37 @@ result<void> decode_slice(const topic_partition& tp, const fetched_slice& slice,
     if (h.is_control() || h.next_offset().value <= slice.from) continue;
     auto records = proto::record_iterator::open(*batch.value());
     if (!records) {
-      if (!first_error) first_error = make_error(errc::protocol_error, records.error().message);
+      fail(records.error().message);
       continue;
     }
     const bool log_append_time = h.ts_type() == proto::timestamp_type::log_append_time;
     while (true) {
       auto r = records.value().next();
       if (!r) {
-        if (!first_error)
-          first_error = make_error(errc::protocol_error, name(tp) + ": " + r.error().message);
+        fail(r.error().message);
         break;
       }
       if (!r.value()) break;
       const auto& rec = *r.value();
       if (rec.record_offset.value < slice.from) continue;
-      auto& c = out.emplace_back();
-      c.topic = tp.topic;
-      c.partition = tp.partition;
-      c.offset = rec.record_offset.value;
-      c.timestamp = rec.timestamp;
-      c.log_append_time = log_append_time;
-      if (rec.key) c.key = text(*rec.key);
-      if (rec.value) c.value = text(*rec.value);
+      auto& v = views.emplace_back();
+      v.topic = memory->topic;
+      v.partition = tp.partition;
+      v.offset = rec.record_offset.value;
+      v.timestamp = rec.timestamp;
+      v.log_append_time = log_append_time;
+      if (rec.key) v.key = text(*rec.key);
+      if (rec.value) v.value = text(*rec.value);
       if (rec.header_count > 0) {
-        for (const auto& hv : rec.headers()) {
-          c.headers.push_back(
-              {std::string(hv.key),
-               hv.value ? std::optional<std::string>(text(*hv.value)) : std::nullopt});
-        }
+        for (const auto& hv : rec.headers())
+          v.headers.emplace_back(hv.key, hv.value ? std::optional(text(*hv.value)) : std::nullopt);
       }
     }
+    auto decompressed = std::move(records.value()).release_decompressed();
+    if (!decompressed.empty()) memory->decompressed.push_back(std::move(decompressed));
   }
-  if (first_error) return *first_error;
-  return success();
+  out.records.memory = std::move(memory);
+  return out;
 }
 
 }  // namespace sluice::client

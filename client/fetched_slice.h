@@ -1,6 +1,7 @@
 // A partition's part of a fetch response on its way to the application: the network thread
 // checks its batches (lengths, CRCs) and moves on to the next fetch; poll() decodes the records
-// on the application's thread, where their memory is also freed.
+// on the application's thread into views of the response, which poll() copies and poll_views()
+// hands out as they are.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "client/connection.h"
 #include "client/record.h"
@@ -32,10 +35,31 @@ struct checked_slice {
 checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const response> owner,
                           std::span<const std::byte> bytes, int64_t from);
 
-// Appends the records of `slice` at or after slice.from to `out`. A malformed record ends its
-// batch; the first such error is returned after the other batches are decoded.
-// REQUIRES: `slice` came from check_slice.
-result<void> decode_slice(const topic_partition& tp, const fetched_slice& slice,
-                          std::deque<consumer_record>& out);
+// What the views of a decoded slice point into: the fetch response, the batches decompressed
+// from it, and the topic's name.
+struct slice_memory {
+  std::shared_ptr<const client::response> fetched;
+  std::string topic;
+  std::vector<std::vector<std::byte>> decompressed;
+};
+
+// A slice's records as views into its memory, handed out from `next` on.
+struct decoded_records {
+  std::shared_ptr<const slice_memory> memory;
+  std::vector<consumer_record_view> records;
+  size_t next = 0;
+
+  [[nodiscard]] size_t left() const noexcept { return records.size() - next; }
+};
+
+struct decoded_slice {
+  decoded_records records;
+  std::optional<sluice::error> problem;  // the first malformed batch or record, if any
+};
+
+// Decodes the records of `slice` at or after slice.from into views; copies nothing. A malformed
+// record ends its batch; the other batches are still decoded. REQUIRES: `slice` came from
+// check_slice.
+decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice);
 
 }  // namespace sluice::client

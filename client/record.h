@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,22 @@ struct consumer_record {
   std::optional<std::string> key;
   std::optional<std::string> value;
   std::vector<header> headers;
+};
+
+/// A record from consumer::poll_views(): topic, key, value and headers are views into the fetched
+/// data, valid as long as the record_views that handed it out.
+struct consumer_record_view {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp = 0;
+  bool log_append_time = false;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> headers;
+
+  /// A copy that owns its bytes.
+  [[nodiscard]] consumer_record to_record() const;
 };
 
 }  // namespace sluice::client

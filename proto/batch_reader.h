@@ -81,6 +81,12 @@ class record_iterator {
   // record, or fewer records than recordCount, are errors.
   [[nodiscard]] result<std::optional<record_view>> next();
 
+  // The decompressed records (empty for an uncompressed batch), to keep the views next() returned
+  // valid after the iterator is gone: they point into this vector's bytes, which a move keeps.
+  [[nodiscard]] std::vector<std::byte> release_decompressed() && {
+    return std::move(decompressed_);
+  }
+
  private:
   record_iterator() = default;
 

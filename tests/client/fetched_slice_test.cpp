@@ -39,10 +39,10 @@ std::vector<std::byte> concat(std::initializer_list<std::vector<std::byte>> part
   return out;
 }
 
-std::vector<std::string> values(const std::deque<consumer_record>& records) {
+std::vector<std::string> values(const decoded_slice& d) {
   std::vector<std::string> out;
-  for (const auto& r : records)
-    out.push_back(*r.value);
+  for (const auto& r : d.records.records)
+    out.emplace_back(*r.value);
   return out;
 }
 
@@ -62,12 +62,17 @@ TEST_CASE("a checked slice counts its records and says where the next fetch star
 TEST_CASE("decoding hands out only the records at or after the fetch offset") {
   auto bytes = concat({batch_at(0, 3), batch_at(3, 2)});
   auto c = check_slice(tp, nullptr, bytes, 2);
-  std::deque<consumer_record> out;
-  REQUIRE(decode_slice(tp, c.slice, out));
+  auto out = decode_slice(tp, c.slice);
+  REQUIRE_FALSE(out.problem);
   CHECK(values(out) == std::vector<std::string>{"v2", "v3", "v4"});
-  CHECK(out.front().offset == 2);
-  CHECK(out.front().timestamp == 1002);
-  CHECK(out.front().topic == "t");
+  const auto& first = out.records.records.front();
+  CHECK(first.offset == 2);
+  CHECK(first.timestamp == 1002);
+  CHECK(first.topic == "t");
+  // Views into the slice's bytes, not copies; the topic name lives in the slice's memory.
+  CHECK(first.value->data() > reinterpret_cast<const char*>(bytes.data()));
+  CHECK(first.value->data() < reinterpret_cast<const char*>(bytes.data() + bytes.size()));
+  CHECK(first.topic.data() == out.records.memory->topic.data());
 }
 
 TEST_CASE("control batches move the next offset but hand out nothing") {
@@ -77,8 +82,8 @@ TEST_CASE("control batches move the next offset but hand out nothing") {
   auto c = check_slice(tp, nullptr, bytes, 0);
   CHECK(c.next_offset == 5);
   CHECK(c.slice.records == 4);
-  std::deque<consumer_record> out;
-  REQUIRE(decode_slice(tp, c.slice, out));
+  auto out = decode_slice(tp, c.slice);
+  REQUIRE_FALSE(out.problem);
   CHECK(values(out) == std::vector<std::string>{"v0", "v1", "v2", "v4"});
 }
 
@@ -92,7 +97,36 @@ TEST_CASE("a batch with a bad CRC ends the slice and is named") {
   CHECK_THAT(c.bad->message, Catch::Contains("t-0") && Catch::Contains("CRC"));
   CHECK(c.next_offset == 3);
   CHECK(c.slice.batches.size() == first.size());
-  std::deque<consumer_record> out;
-  REQUIRE(decode_slice(tp, c.slice, out));
-  CHECK(out.size() == 3);
+  auto out = decode_slice(tp, c.slice);
+  REQUIRE_FALSE(out.problem);
+  CHECK(out.records.records.size() == 3);
+}
+
+TEST_CASE("records of a compressed batch stay valid with the slice's memory") {
+  proto::batch_builder b(proto::batch_options{.compression = proto::codec::zstd});
+  for (int i = 0; i < 50; ++i) {
+    std::string v = "value number " + std::to_string(i);
+    std::string k = "k" + std::to_string(i);
+    proto::header_view h{"h", std::as_bytes(std::span(v.data(), v.size()))};
+    b.append(1000 + i, std::as_bytes(std::span(k.data(), k.size())),
+             std::as_bytes(std::span(v.data(), v.size())), std::span(&h, 1));
+  }
+  auto bytes = b.build(offset{10}).value();
+  auto c = check_slice(tp, nullptr, bytes, 0);
+  decoded_records kept;
+  {
+    auto out = decode_slice(tp, c.slice);
+    REQUIRE_FALSE(out.problem);
+    REQUIRE(out.records.memory->decompressed.size() == 1);
+    kept = std::move(out.records);
+  }
+  REQUIRE(kept.records.size() == 50);
+  CHECK(*kept.records[49].key == "k49");
+  CHECK(*kept.records[49].value == "value number 49");
+  CHECK(kept.records[49].headers.at(0).first == "h");
+  CHECK(*kept.records[49].headers.at(0).second == "value number 49");
+  auto copy = kept.records[7].to_record();
+  CHECK(copy.offset == 17);
+  CHECK(*copy.value == "value number 7");
+  CHECK(copy.headers.at(0) == header{"h", "value number 7"});
 }

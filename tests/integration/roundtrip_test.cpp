@@ -54,6 +54,36 @@ TEST_CASE("records round trip across partitions with every codec", "[integration
     if (last_offset.count(r.partition)) CHECK(r.offset > last_offset[r.partition]);
     last_offset[r.partition] = r.offset;
   }
+
+  // The same records through poll_views(), whose views outlive the consumer that made them.
+  std::map<std::pair<int32_t, int64_t>, const client::consumer_record*> by_position;
+  for (const auto& r : records)
+    by_position[{r.partition, r.offset}] = &r;
+  std::vector<client::record_views> held;
+  size_t viewed = 0;
+  {
+    client::consumer viewer(f.consumer_config());
+    REQUIRE(viewer.assign({{"rt", 0}, {"rt", 1}, {"rt", 2}, {"rt", 3}}));
+    REQUIRE(viewer.seek_to_beginning());
+    for (int i = 0; i < 600 && viewed < expected.size(); ++i) {
+      auto views = viewer.poll_views(std::chrono::milliseconds(200));
+      REQUIRE(views);
+      viewed += views.value().size();
+      held.push_back(std::move(views).value());
+    }
+  }
+  REQUIRE(viewed == expected.size());
+  for (const auto& views : held) {
+    for (const auto& v : views) {
+      const auto copy = v.to_record();
+      const auto* want = by_position.at({v.partition, v.offset});
+      CHECK(copy.topic == "rt");
+      CHECK(copy.key == want->key);
+      CHECK(copy.value == want->value);
+      CHECK(copy.timestamp == want->timestamp);
+      CHECK(copy.headers == want->headers);
+    }
+  }
 }
 
 TEST_CASE("Kafka's key partitioner gives Kafka's partitions", "[integration][roundtrip]") {
