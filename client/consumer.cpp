@@ -179,9 +179,12 @@ result<void> consumer::poll_into(std::chrono::milliseconds timeout, const record
 }
 
 result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
+  // Copied after the views are taken, so the copies are not made under the mutex.
+  SLUICE_TRY(views, poll_views(timeout));
   std::vector<consumer_record> out;
-  SLUICE_TRY(poll_into(
-      timeout, [&](const consumer_record_view& r, const auto&) { out.push_back(r.to_record()); }));
+  out.reserve(views.size());
+  for (const auto& v : views)
+    out.push_back(v.to_record());
   return out;
 }
 
@@ -208,9 +211,10 @@ void consumer::impl::hand_out(size_t& handed, const record_sink& take,
     auto& st = *order[(start + i) % order.size()];
     while (!st.buffered.empty() && handed < config.max_poll_records) {
       auto& front = st.buffered.front();
-      const auto& r = front.records[front.next++];
+      const auto& r = front.records[front.next];
+      take(r, front.memory);  // first: if it throws, nothing has moved
+      ++front.next;
       st.position = r.offset + 1;
-      take(r, front.memory);
       ++handed;
       --buffered_total;
       if (front.left() == 0) {
@@ -241,7 +245,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   for (auto& j : jobs) {
     j.decoded = decode_slice(j.tp, j.slice);
-    j.slice.owner.reset();  // the views keep the response; it is freed off the network thread
+    j.slice.owner.reset();  // the views' memory keeps the response now
   }
   lock.lock();
   for (auto& j : jobs) {

@@ -127,7 +127,9 @@ class consumer {
   [[nodiscard]] result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout);
 
   /// poll() without copying: the records' bytes are views into the fetched responses, which the
-  /// returned record_views keeps alive. For readers that look at a record and move on.
+  /// returned record_views keeps alive. For readers that look at a record and move on: each
+  /// record_views pins the whole fetch responses its records came from (up to fetch_max_bytes
+  /// each), outside max_buffered_records, so drop it soon or copy what you keep (to_record()).
   [[nodiscard]] result<record_views> poll_views(std::chrono::milliseconds timeout);
 
   /// The offset of the next record poll() returns for `tp` (past offsets that hold no record),

@@ -44,7 +44,9 @@ decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice
   memory->topic = tp.topic;
   decoded_slice out;
   auto& views = out.records.records;
-  views.reserve(slice.records);
+  // recordCount is only a claim until the records are read: reserve no more than the bytes hold
+  // uncompressed (a record takes at least 7 bytes); compressed batches may grow the vector.
+  views.reserve(std::min(slice.records, slice.batches.size() / 7));
   auto fail = [&](const std::string& why) {
     if (!out.problem) out.problem = make_error(errc::protocol_error, name(tp) + ": " + why);
   };

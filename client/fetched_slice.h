@@ -1,7 +1,7 @@
 // A partition's part of a fetch response on its way to the application: the network thread
 // checks its batches (lengths, CRCs) and moves on to the next fetch; poll() decodes the records
-// on the application's thread into views of the response, which poll() copies and poll_views()
-// hands out as they are.
+// on the application's thread into views of the response, which poll_views() hands out as they
+// are and poll() copies once it has released the consumer's mutex.
 #pragma once
 
 #include <cstdint>

@@ -30,6 +30,7 @@ struct consume_options {
   std::string group;  // empty: assign mode, partitions shared out among the consumers
   int consumers = 1;
   std::optional<uint64_t> records;  // unset: what the topic holds when the run starts
+  bool copy = false;                // poll() (owning copies) instead of poll_views()
 };
 
 struct e2e_options {

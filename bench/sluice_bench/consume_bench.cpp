@@ -15,23 +15,35 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 // Stops when `total` reaches `want`, or after 30 s without a record.
-void consume_share(client::consumer& consumer, uint64_t want, std::atomic<uint64_t>& total,
-                   std::atomic<uint64_t>& bytes, histogram& latency) {
+// The records and bytes of one poll: views (poll_views) or copies (poll, with `copy`).
+result<std::pair<uint64_t, uint64_t>> poll_once(client::consumer& consumer, bool copy) {
+  auto count = [](const auto& records) {
+    uint64_t b = 0;
+    for (const auto& r : records)
+      b += (r.value ? r.value->size() : 0) + (r.key ? r.key->size() : 0);
+    return std::pair<uint64_t, uint64_t>{records.size(), b};
+  };
+  const auto timeout = std::chrono::milliseconds(200);
+  if (copy) {
+    SLUICE_TRY(records, consumer.poll(timeout));
+    return count(records);
+  }
+  SLUICE_TRY(views, consumer.poll_views(timeout));
+  return count(views);
+}
+
+void consume_share(client::consumer& consumer, bool copy, uint64_t want,
+                   std::atomic<uint64_t>& total, std::atomic<uint64_t>& bytes, histogram& latency) {
   auto last_data = clock::now();
   while (total.load() < want && clock::now() - last_data < std::chrono::seconds(30)) {
     const auto before = clock::now();
-    // Views, not copies: the bench only measures the records, like a reader that filters or
-    // forwards them (`--copy` would be consumer.poll()).
-    auto records = consumer.poll_views(std::chrono::milliseconds(200));
-    if (!records || records.value().empty()) continue;
+    auto polled = poll_once(consumer, copy);
+    if (!polled || polled.value().first == 0) continue;
     last_data = clock::now();
     latency.record(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(last_data - before).count()));
-    uint64_t b = 0;
-    for (const auto& r : records.value())
-      b += (r.value ? r.value->size() : 0) + (r.key ? r.key->size() : 0);
-    bytes += b;
-    total += records.value().size();
+    bytes += polled.value().second;
+    total += polled.value().first;
   }
 }
 
@@ -73,7 +85,7 @@ result<run_report> run_consume(const client::client_config& c, const consume_opt
   std::optional<progress_line> progress(std::in_place, "consume", total, want);
   const auto start = clock::now();
   for (int i = 0; i < k; ++i) {
-    threads.emplace_back(consume_share, std::ref(*consumers[static_cast<size_t>(i)]), want,
+    threads.emplace_back(consume_share, std::ref(*consumers[static_cast<size_t>(i)]), o.copy, want,
                          std::ref(total), std::ref(bytes),
                          std::ref(latencies[static_cast<size_t>(i)]));
   }

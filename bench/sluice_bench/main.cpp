@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   consume->add_option("--group", c.group, "consume as this group; unset: assign mode");
   consume->add_option("--consumers", c.consumers, "consumer threads (1)");
   consume->add_option("--records", c.records, "records to read (what the topic holds)");
+  consume->add_flag("--copy", c.copy, "poll() copies of the records instead of poll_views()");
 
   bench::e2e_options e;
   std::string e2e_acks = "1";

@@ -47,6 +47,9 @@ TEST_CASE("sluice-bench produces and consumes what it reports", "[integration][b
   CHECK(assigned["failed"] == 0);
   auto grouped = bench(f, {"consume", "--topic", "b", "--group", "readers"});
   CHECK(grouped["records"] == 3000);
+  auto copied = bench(f, {"consume", "--topic", "b", "--copy"});
+  CHECK(copied["records"] == 3000);
+  CHECK(copied["bytes"] == assigned["bytes"]);
 
   auto paced = bench(f, {"produce", "--topic", "b", "--records", "200", "--rate", "1000"});
   CHECK(paced["records"] == 200);
