@@ -102,11 +102,18 @@ TEST_CASE("sales_per_minute killed mid-work and restarted changes no minute's to
   REQUIRE(want.late.size() > 10);
 
   // Four chunks, each produced while a fresh process runs and SIGKILLed once it has committed
-  // half of it, so the kill lands among batches still being worked on.
+  // half of it, so the kill lands among batches still being worked on. In the second chunk the
+  // broker is SIGKILLed and restarted first, under the running example.
   const size_t chunk = orders.size() / 4;
   for (size_t i = 0; i < 4; ++i) {
     auto p = start(f);
     produce(f, orders, i * chunk, (i + 1) * chunk);
+    if (i == 1) {
+      const auto quarter = static_cast<int64_t>(i * chunk + chunk / 4);
+      REQUIRE(test::eventually([&] { return committed(admin) >= quarter; }));
+      f.broker->kill9();
+      f.broker->restart();
+    }
     const auto half = static_cast<int64_t>(i * chunk + chunk / 2);
     REQUIRE(test::eventually([&] { return committed(admin) >= half; }));
     p->signal(SIGKILL);
