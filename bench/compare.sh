@@ -71,7 +71,14 @@ stop_server() {
   rm -rf "$dir"
 }
 
-fresh_dir() { dir="$work/data-$1"; rm -rf "$dir"; mkdir -p "$dir"; }
+# fresh_dir NAME: an empty data dir $dir, after writing back what earlier runs left dirty in the
+# page cache, so that no run is throttled by another's writeback.
+fresh_dir() {
+  dir="$work/data-$1"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  sync
+}
 
 # record SYSTEM WORKLOAD JSON: appends one result line.
 record() {
