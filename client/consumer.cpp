@@ -136,7 +136,17 @@ result<void> consumer::seek_to_timestamp(int64_t timestamp_ms,
   return success();
 }
 
-result<void> consumer::poll_into(std::chrono::milliseconds timeout, const record_sink& take) {
+result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
+  // Copied after the views are taken, so the copies are not made under the mutex.
+  SLUICE_TRY(views, poll_views(timeout));
+  std::vector<consumer_record> out;
+  out.reserve(views.size());
+  for (const auto& v : views)
+    out.push_back(v.to_record());
+  return out;
+}
+
+result<record_views> consumer::poll_views(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   SLUICE_TRY(d.reconcile());
@@ -149,7 +159,6 @@ result<void> consumer::poll_into(std::chrono::milliseconds timeout, const record
     if (commit_due) d.last_auto_commit = now;
   }
   if (commit_due) commit_async();
-  std::vector<std::shared_ptr<const slice_memory>> spent;  // freed after mu is released
   std::unique_lock lock(d.mu);
   if (!d.polling) {
     d.polling = true;
@@ -170,36 +179,17 @@ result<void> consumer::poll_into(std::chrono::milliseconds timeout, const record
     d.error_once.reset();
     return e;
   }
-  size_t handed = 0;
-  d.hand_out(handed, take, spent);
-  while (handed < d.config.max_poll_records && d.decode_fetched(lock))
-    d.hand_out(handed, take, spent);
-  if (handed > 0) d.wake_fetcher();
-  return success();
-}
-
-result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
-  // Copied after the views are taken, so the copies are not made under the mutex.
-  SLUICE_TRY(views, poll_views(timeout));
-  std::vector<consumer_record> out;
-  out.reserve(views.size());
-  for (const auto& v : views)
-    out.push_back(v.to_record());
-  return out;
-}
-
-result<record_views> consumer::poll_views(std::chrono::milliseconds timeout) {
   record_views out;
-  SLUICE_TRY(poll_into(
-      timeout, [&](const consumer_record_view& r, const std::shared_ptr<const slice_memory>& m) {
-        if (out.memory_.empty() || out.memory_.back() != m) out.memory_.push_back(m);
-        out.records_.push_back(r);
-      }));
+  // The records' memory stays with `out`, so nothing is freed here under mu.
+  d.hand_out(out.records_, out.memory_);
+  while (out.records_.size() < d.config.max_poll_records && d.decode_fetched(lock))
+    d.hand_out(out.records_, out.memory_);
+  if (!out.empty()) d.wake_fetcher();
   return out;
 }
 
-void consumer::impl::hand_out(size_t& handed, const record_sink& take,
-                              std::vector<std::shared_ptr<const slice_memory>>& spent) {
+void consumer::impl::hand_out(std::vector<consumer_record_view>& records,
+                              std::vector<std::shared_ptr<const slice_memory>>& memory) {
   if (parts.empty()) return;
   // Round-robin over partitions so one busy partition does not starve the others.
   std::vector<partition_state*> order;
@@ -207,20 +197,17 @@ void consumer::impl::hand_out(size_t& handed, const record_sink& take,
   for (auto& [_, st] : parts)
     order.push_back(&st);
   const size_t start = next_partition++ % order.size();
-  for (size_t i = 0; i < order.size() && handed < config.max_poll_records; ++i) {
+  for (size_t i = 0; i < order.size() && records.size() < config.max_poll_records; ++i) {
     auto& st = *order[(start + i) % order.size()];
-    while (!st.buffered.empty() && handed < config.max_poll_records) {
+    while (!st.buffered.empty() && records.size() < config.max_poll_records) {
       auto& front = st.buffered.front();
+      if (memory.empty() || memory.back() != front.memory) memory.push_back(front.memory);
       const auto& r = front.records[front.next];
-      take(r, front.memory);  // first: if it throws, nothing has moved
+      records.push_back(r);  // first: if it throws, nothing has moved
       ++front.next;
       st.position = r.offset + 1;
-      ++handed;
       --buffered_total;
-      if (front.left() == 0) {
-        spent.push_back(std::move(front.memory));
-        st.buffered.pop_front();
-      }
+      if (front.left() == 0) st.buffered.pop_front();
     }
   }
 }

@@ -79,10 +79,6 @@ class record_views {
   std::vector<std::shared_ptr<const slice_memory>> memory_;
 };
 
-/// Takes each record poll() hands out, with the memory its views point into.
-using record_sink =
-    std::function<void(const consumer_record_view&, const std::shared_ptr<const slice_memory>&)>;
-
 class consumer {
  public:
   explicit consumer(consumer_config config);
@@ -143,10 +139,6 @@ class consumer {
   void close();
 
  private:
-  // poll() and poll_views(): waits up to `timeout` for records, reconciles the group, reports an
-  // error once, then hands records to `take`.
-  [[nodiscard]] result<void> poll_into(std::chrono::milliseconds timeout, const record_sink& take);
-
   struct impl;
   std::unique_ptr<impl> impl_;
 };

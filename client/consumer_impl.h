@@ -61,11 +61,10 @@ struct consumer::impl {
   awaitable<void> fetch_loop();
 
   // Application side (consumer.cpp).
-  // Calls take(view, memory) for decoded records, round-robin over partitions, until `handed`
-  // reaches max_poll_records, counting them in `handed`. The memory of slices handed out in full
-  // goes to `spent`, for the caller to free without mu. REQUIRES: mu held.
-  void hand_out(size_t& handed, const record_sink& take,
-                std::vector<std::shared_ptr<const slice_memory>>& spent);
+  // Appends decoded records to `records`, round-robin over partitions, until it holds
+  // max_poll_records, and the memory they point into to `memory`. REQUIRES: mu held.
+  void hand_out(std::vector<consumer_record_view>& records,
+                std::vector<std::shared_ptr<const slice_memory>>& memory);
   // Decodes the next fetched slice of partitions with nothing decoded, with mu released while
   // decoding. Returns false if there was none. REQUIRES: `lock` holds mu.
   bool decode_fetched(std::unique_lock<std::mutex>& lock);

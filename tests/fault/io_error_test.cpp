@@ -21,11 +21,7 @@ namespace {
 // Steps the broker's fault mode (broker/fault_signals.h) and waits until it logs `line`.
 void step_faults(test::broker_process& broker, const std::string& line) {
   broker.signal(SIGUSR2);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (broker.log().find(line) == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(broker.log().find(line) != std::string::npos);
+  REQUIRE(broker.wait_for_log(line));
 }
 
 }  // namespace

@@ -30,6 +30,12 @@ void produce(const test::broker_fixture& f, const std::vector<order>& orders) {
   REQUIRE(producer.failed() == 0);
 }
 
+// Topic "orders", one partition, holding `orders`.
+void create_orders(const test::broker_fixture& f, const std::vector<order>& orders) {
+  REQUIRE(client::admin(f.client()).create_topic("orders", 1));
+  produce(f, orders);
+}
+
 // A minute's aggregate: "<orders> <cents>".
 std::string add(std::string aggregate, const client::consumer_record& r) {
   int64_t n = 0, cents = 0;
@@ -86,9 +92,7 @@ const std::vector<window_result> first_results = {
 TEST_CASE("windows by event time take out-of-order records, and late ones go to the late topic",
           "[integration][window]") {
   test::broker_fixture f(test::group_settings());
-  client::admin admin(f.client());
-  REQUIRE(admin.create_topic("orders", 1));
-  produce(f, first_orders);
+  create_orders(f, first_orders);
 
   auto c = config(f);
   client::window_aggregator agg(c, add);
@@ -115,9 +119,7 @@ TEST_CASE("windows by event time take out-of-order records, and late ones go to 
 TEST_CASE("a restart resumes from the changelog without losing or double-counting a window",
           "[integration][window]") {
   test::broker_fixture f(test::group_settings());
-  client::admin admin(f.client());
-  REQUIRE(admin.create_topic("orders", 1));
-  produce(f, first_orders);
+  create_orders(f, first_orders);
   auto c = config(f);
   c.consumer.session_timeout = std::chrono::milliseconds(1500);
   {
@@ -161,9 +163,7 @@ TEST_CASE("a restart resumes from the changelog without losing or double-countin
 TEST_CASE("a throwing aggregate fails the batch, which comes again and counts once",
           "[integration][window]") {
   test::broker_fixture f(test::group_settings());
-  client::admin admin(f.client());
-  REQUIRE(admin.create_topic("orders", 1));
-  produce(f, first_orders);
+  create_orders(f, first_orders);
   auto c = config(f);
   bool fail_o6 = true;
   client::window_aggregator agg(c, [&](std::string aggregate, const client::consumer_record& r) {
@@ -188,10 +188,9 @@ TEST_CASE("a throwing aggregate fails the batch, which comes again and counts on
 TEST_CASE("processing-time windows close as the clock moves, without new records",
           "[integration][window]") {
   test::broker_fixture f(test::group_settings());
-  client::admin admin(f.client());
-  REQUIRE(admin.create_topic("orders", 1));
   // Event times an hour apart: by event time each would be its own window, and none would close.
-  produce(f, {{"o1", t10, 100}, {"o2", t10 + 60 * minute, 200}, {"o3", t10 - 60 * minute, 300}});
+  create_orders(f,
+                {{"o1", t10, 100}, {"o2", t10 + 60 * minute, 200}, {"o3", t10 - 60 * minute, 300}});
 
   auto c = config(f);
   c.processing_time = true;

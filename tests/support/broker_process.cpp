@@ -63,6 +63,14 @@ std::string broker_process::log() const {
   return process_->err();
 }
 
+bool broker_process::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) {
+  return process_->wait_for(
+      [&](const std::string&, const std::string& err) {
+        return err.find(text) != std::string::npos;
+      },
+      timeout);
+}
+
 bool broker_process::running() {
   return process_->running();
 }

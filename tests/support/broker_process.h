@@ -2,6 +2,7 @@
 // a data directory, its log captured, its address read from the "sluiced listening on" line.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -31,6 +32,9 @@ class broker_process {
   [[nodiscard]] uint16_t port() const { return port_; }
   [[nodiscard]] uint16_t metrics_port() const { return metrics_port_; }
   [[nodiscard]] std::string log() const;
+  // Waits until the log holds `text`, up to `timeout`, waking as lines arrive.
+  [[nodiscard]] bool wait_for_log(const std::string& text,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
   [[nodiscard]] bool running();
   [[nodiscard]] pid_t pid() const;
 
