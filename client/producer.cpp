@@ -87,11 +87,22 @@ result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_re
   return std::optional<int32_t>();
 }
 
-int32_t producer::impl::sticky_partition(const std::string& topic, int32_t partitions) {
-  auto [it, inserted] = sticky.try_emplace(topic, 0);
+int32_t producer::impl::sticky_partition(const std::string& topic, int32_t count, size_t size) {
+  auto [it, inserted] = sticky.try_emplace(topic);
+  auto& s = it->second;
   if (inserted)
-    it->second = static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(partitions));
-  return it->second % partitions;
+    s.partition = static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(count));
+  s.partition %= count;
+  const auto& open = partitions[{topic, s.partition}].open;
+  const bool needs_new_batch =
+      open.empty() || (!open.back()->builder.empty() &&
+                       open.back()->builder.size_estimate() + size > config.batch_size);
+  if (needs_new_batch && s.records > 0) {
+    s.partition = (s.partition + 1) % count;
+    s.records = 0;
+  }
+  ++s.records;
+  return s.partition;
 }
 
 producer::producer(producer_config config) : impl_(std::make_unique<impl>(std::move(config))) {}
@@ -119,8 +130,7 @@ result<void> producer::send(producer_record record, delivery_callback done) {
     }
   }
   if (d.closed) return make_error(errc::closed, "the producer is closed");
-  // Keyless records stick to one partition until its batch fills (Kafka's sticky partitioner).
-  const int32_t partition = fixed ? *fixed : d.sticky_partition(record.topic, partitions);
+  const int32_t partition = fixed ? *fixed : d.sticky_partition(record.topic, partitions, size);
   auto& ps = d.partitions[{record.topic, partition}];
   bool new_batch =
       ps.open.empty() || (!ps.open.back()->builder.empty() &&
@@ -143,7 +153,6 @@ result<void> producer::send(producer_record record, delivery_callback done) {
   d.memory_used += size;
   ++d.queued_records;
   const bool full = b.builder.size_estimate() >= d.config.batch_size;
-  if (full && !fixed) d.sticky[record.topic] = (partition + 1) % partitions;
   lock.unlock();
   if (new_batch || full) d.wake_sender();
   return success();

@@ -61,8 +61,9 @@ struct producer::impl {
   // The partition an explicit partition or a key names; nullopt for a keyless record.
   static result<std::optional<int32_t>> fixed_partition(const producer_record& r,
                                                         int32_t partitions);
-  // Keyless records' partition for `topic`. REQUIRES: mu.
-  int32_t sticky_partition(const std::string& topic, int32_t partitions);
+  // The partition for a keyless record of `size` bytes to `topic` (of `count` partitions).
+  // REQUIRES: mu.
+  int32_t sticky_partition(const std::string& topic, int32_t count, size_t size);
 
   // Network side (runtime thread).
   awaitable<void> sender();
@@ -95,7 +96,14 @@ struct producer::impl {
   std::condition_variable idle;   // nothing queued or in flight
   std::map<std::pair<std::string, int32_t>, partition_state> partitions;
   std::map<std::string, int32_t> partition_counts;
-  std::map<std::string, int32_t> sticky;  // topic -> partition for keyless records
+  // Keyless records of a topic go to one partition until they need a new batch there (its batch
+  // is full, or was sent when linger ran out), then to the next: Kafka's sticky partitioner
+  // (KIP-480), so batches fill and the partitions share the records.
+  struct sticky_state {
+    int32_t partition = 0;
+    size_t records = 0;  // sent to `partition` since it became the sticky one
+  };
+  std::map<std::string, sticky_state> sticky;
   size_t memory_used = 0;
   size_t queued_records = 0;  // accepted and not yet completed
   int requests_in_flight = 0;

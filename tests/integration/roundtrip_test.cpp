@@ -96,6 +96,70 @@ TEST_CASE("Kafka's key partitioner gives Kafka's partitions", "[integration][rou
   CHECK(client::murmur2("abc") == 479470107);
 }
 
+TEST_CASE("keyless records fill a batch on one partition, then move to the next",
+          "[integration][roundtrip]") {
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("sticky", 4));
+  auto pc = f.producer_config();
+  pc.batch_size = 1024;
+  pc.linger = std::chrono::milliseconds(60'000);  // batches go when full (or on flush)
+  client::producer producer(pc);
+  const std::string value(100, 'v');
+
+  // Sent as fast as the producer takes them: full batches, one partition after another.
+  constexpr int n = 400;
+  std::vector<int32_t> partition_of(n, -1);
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(producer.send({.topic = "sticky", .value = value},
+                          [&partition_of, i](const result<client::record_metadata>& m) {
+                            if (m) partition_of[static_cast<size_t>(i)] = m.value().partition;
+                          }));
+  }
+  producer.flush();
+  REQUIRE(producer.failed() == 0);
+  std::map<int32_t, int> per_partition;
+  std::vector<int> runs{1};  // lengths of the runs of records sent to one partition
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(partition_of[static_cast<size_t>(i)] >= 0);
+    ++per_partition[partition_of[static_cast<size_t>(i)]];
+    if (i == 0) continue;
+    if (partition_of[static_cast<size_t>(i)] == partition_of[static_cast<size_t>(i) - 1]) {
+      ++runs.back();
+    } else {
+      CHECK(partition_of[static_cast<size_t>(i)] ==
+            (partition_of[static_cast<size_t>(i) - 1] + 1) % 4);
+      runs.push_back(1);
+    }
+  }
+  REQUIRE(per_partition.size() == 4);
+  for (const auto& [p, count] : per_partition) {
+    INFO("partition " << p);
+    CHECK(count >= n / 4 - 10);
+    CHECK(count <= n / 4 + 10);
+  }
+  // Every run but the last is one full batch: as many ~110-byte records as fit in 1 KiB.
+  runs.pop_back();
+  REQUIRE(runs.size() >= 30);
+  for (int r : runs) {
+    CHECK(r >= 7);
+    CHECK(r <= 9);
+  }
+
+  // Sent one at a time, each batch goes on linger's or flush's account: the next record needs a
+  // new batch, so it goes to the next partition.
+  std::vector<int32_t> one_by_one;
+  for (int i = 0; i < 8; ++i) {
+    auto sent = producer.send(client::producer_record{.topic = "sticky", .value = value});
+    producer.flush();
+    auto m = sent.get();
+    REQUIRE(m);
+    one_by_one.push_back(m.value().partition);
+  }
+  for (size_t i = 1; i < one_by_one.size(); ++i)
+    CHECK(one_by_one[i] == (one_by_one[i - 1] + 1) % 4);
+}
+
 TEST_CASE("a producer reports unknown topics and partitions at once", "[integration][roundtrip]") {
   test::broker_fixture f;
   client::admin admin(f.client());
