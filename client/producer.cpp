@@ -49,7 +49,7 @@ result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   {
     std::lock_guard lock(mu);
     if (closed) return make_error(errc::closed, "the producer is closed");
-    if (auto it = partition_counts.find(topic); it != partition_counts.end()) return it->second;
+    if (auto it = topics.find(topic); it != topics.end()) return it->second.partition_count;
   }
   if (rt.on_runtime_thread()) {
     return make_error(
@@ -63,14 +63,19 @@ result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   auto resp =
       rt.run([this, meta]() -> awaitable<result<response>> { co_return co_await conn.call(meta); });
   if (!resp) return resp.error();
-  const auto& topics = resp.value().meta.metadata().topics();
-  if (topics.size() != 1) return make_error(errc::protocol_error, "Metadata answered for no topic");
-  if (topics[0].error().code() != v1::NONE) return broker_error(topics[0].error());
-  auto count = static_cast<int32_t>(topics[0].partitions_size());
+  const auto& answered = resp.value().meta.metadata().topics();
+  if (answered.size() != 1)
+    return make_error(errc::protocol_error, "Metadata answered for no topic");
+  if (answered[0].error().code() != v1::NONE) return broker_error(answered[0].error());
+  auto count = static_cast<int32_t>(answered[0].partitions_size());
   if (count == 0) return make_error(errc::protocol_error, "topic " + topic + " has no partitions");
   std::lock_guard lock(mu);
-  partition_counts[topic] = count;
-  return count;
+  auto& ts = topics[topic];
+  if (ts.partition_count == 0) {
+    ts.partition_count = count;
+    ts.partitions.resize(static_cast<size_t>(count));
+  }
+  return ts.partition_count;
 }
 
 result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_record& r,
@@ -87,22 +92,24 @@ result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_re
   return std::optional<int32_t>();
 }
 
-int32_t producer::impl::sticky_partition(const std::string& topic, int32_t count, size_t size) {
-  auto [it, inserted] = sticky.try_emplace(topic);
-  auto& s = it->second;
-  if (inserted)
-    s.partition = static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(count));
-  s.partition %= count;
-  const auto& open = partitions[{topic, s.partition}].open;
-  const bool needs_new_batch =
-      open.empty() || (!open.back()->builder.empty() &&
-                       open.back()->builder.size_estimate() + size > config.batch_size);
-  if (needs_new_batch && s.records > 0) {
-    s.partition = (s.partition + 1) % count;
-    s.records = 0;
+int32_t producer::impl::sticky_partition(topic_state& topic, size_t size) {
+  if (topic.sticky < 0) {
+    topic.sticky =
+        static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(topic.partition_count));
   }
-  ++s.records;
-  return s.partition;
+  const auto& open = topic.partitions[static_cast<size_t>(topic.sticky)].open;
+  const bool no_room = !open.empty() && !open.back()->builder.empty() &&
+                       open.back()->builder.size_estimate() + size > config.batch_size;
+  if ((open.empty() || no_room) && topic.sticky_records > 0) {
+    if (no_room) {
+      open.back()->full = true;
+      wake_sender();
+    }
+    topic.sticky = (topic.sticky + 1) % topic.partition_count;
+    topic.sticky_records = 0;
+  }
+  ++topic.sticky_records;
+  return topic.sticky;
 }
 
 producer::producer(producer_config config) : impl_(std::make_unique<impl>(std::move(config))) {}
@@ -130,8 +137,9 @@ result<void> producer::send(producer_record record, delivery_callback done) {
     }
   }
   if (d.closed) return make_error(errc::closed, "the producer is closed");
-  const int32_t partition = fixed ? *fixed : d.sticky_partition(record.topic, partitions, size);
-  auto& ps = d.partitions[{record.topic, partition}];
+  auto& topic = d.topics.find(record.topic)->second;
+  const int32_t partition = fixed ? *fixed : d.sticky_partition(topic, size);
+  auto& ps = topic.partitions[static_cast<size_t>(partition)];
   bool new_batch =
       ps.open.empty() || (!ps.open.back()->builder.empty() &&
                           ps.open.back()->builder.size_estimate() + size > d.config.batch_size);

@@ -25,6 +25,7 @@ struct open_batch {
   std::vector<int64_t> timestamps;
   size_t memory = 0;
   steady::time_point created;
+  bool full = false;  // a record did not fit: it goes now, not at linger
 };
 
 // A closed batch: built (compressed, CRC set), with its sequence number, until acknowledged.
@@ -52,6 +53,17 @@ struct partition_state {
   int in_flight = 0;
 };
 
+// What the producer holds for one topic.
+struct topic_state {
+  int32_t partition_count = 0;             // from its metadata; 0 until loaded
+  std::deque<partition_state> partitions;  // by partition id, partition_count of them
+  // Keyless records go to one partition until they need a new batch there (its batch is full,
+  // or went out when linger ran out), then to the next: Kafka's sticky partitioner (KIP-480),
+  // so batches fill and the partitions share the records.
+  int32_t sticky = -1;        // -1: none chosen yet
+  size_t sticky_records = 0;  // sent to `sticky` since it was chosen
+};
+
 struct producer::impl {
   explicit impl(producer_config config);
   ~impl() { rt.stop(); }  // before the members the runtime thread uses go away
@@ -61,9 +73,9 @@ struct producer::impl {
   // The partition an explicit partition or a key names; nullopt for a keyless record.
   static result<std::optional<int32_t>> fixed_partition(const producer_record& r,
                                                         int32_t partitions);
-  // The partition for a keyless record of `size` bytes to `topic` (of `count` partitions).
-  // REQUIRES: mu.
-  int32_t sticky_partition(const std::string& topic, int32_t count, size_t size);
+  // The partition for a keyless record of `size` bytes to `topic`. REQUIRES: mu, and the topic's
+  // metadata loaded.
+  int32_t sticky_partition(topic_state& topic, size_t size);
 
   // Network side (runtime thread).
   awaitable<void> sender();
@@ -94,16 +106,19 @@ struct producer::impl {
   mutable std::mutex mu;
   std::condition_variable space;  // buffer memory freed
   std::condition_variable idle;   // nothing queued or in flight
-  std::map<std::pair<std::string, int32_t>, partition_state> partitions;
-  std::map<std::string, int32_t> partition_counts;
-  // Keyless records of a topic go to one partition until they need a new batch there (its batch
-  // is full, or was sent when linger ran out), then to the next: Kafka's sticky partitioner
-  // (KIP-480), so batches fill and the partitions share the records.
-  struct sticky_state {
-    int32_t partition = 0;
-    size_t records = 0;  // sent to `partition` since it became the sticky one
-  };
-  std::map<std::string, sticky_state> sticky;
+  std::map<std::string, topic_state, std::less<>> topics;
+  // The state of a partition of a topic whose metadata is loaded. REQUIRES: mu.
+  partition_state& partition(std::string_view topic, int32_t p) {
+    return topics.find(topic)->second.partitions.at(static_cast<size_t>(p));
+  }
+  // Calls f(topic, partition, state) for every partition. REQUIRES: mu.
+  template <class F>
+  void for_each_partition(F&& f) {
+    for (auto& [topic, ts] : topics) {
+      for (size_t p = 0; p < ts.partitions.size(); ++p)
+        f(topic, static_cast<int32_t>(p), ts.partitions[p]);
+    }
+  }
   size_t memory_used = 0;
   size_t queued_records = 0;  // accepted and not yet completed
   int requests_in_flight = 0;

@@ -1,7 +1,9 @@
 // Records go through a real broker and come back unchanged, across partitions and with every
 // codec; keyed records land where Kafka's partitioner puts them.
 #include <catch2/catch.hpp>
+#include <future>
 #include <map>
+#include <set>
 
 #include "client/admin.h"
 #include "client/partitioner.h"
@@ -158,6 +160,36 @@ TEST_CASE("keyless records fill a batch on one partition, then move to the next"
   }
   for (size_t i = 1; i < one_by_one.size(); ++i)
     CHECK(one_by_one[i] == (one_by_one[i - 1] + 1) % 4);
+}
+
+TEST_CASE("a batch the sticky partitioner leaves full goes without waiting for linger",
+          "[integration][roundtrip]") {
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("left", 2));
+  auto pc = f.producer_config();
+  pc.batch_size = 1024;
+  pc.linger = std::chrono::milliseconds(600'000);
+  client::producer producer(pc);
+  const std::string value(100, 'v');
+  std::vector<std::future<result<client::record_metadata>>> first_batch;
+  for (int i = 0; i < 8; ++i)  // 8 of these fill a 1 KiB batch
+    first_batch.push_back(producer.send(client::producer_record{.topic = "left", .value = value}));
+  auto next = producer.send(client::producer_record{.topic = "left", .value = value});
+  std::set<int32_t> partitions;
+  for (auto& sent : first_batch) {
+    REQUIRE(sent.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    auto m = sent.get();
+    REQUIRE(m);
+    partitions.insert(m.value().partition);
+  }
+  REQUIRE(partitions.size() == 1);
+  // The ninth record opened a batch on the other partition, which waits for linger (or flush).
+  CHECK(next.wait_for(std::chrono::milliseconds(200)) == std::future_status::timeout);
+  producer.flush();
+  auto m = next.get();
+  REQUIRE(m);
+  CHECK(m.value().partition != *partitions.begin());
 }
 
 TEST_CASE("a producer reports unknown topics and partitions at once", "[integration][roundtrip]") {
