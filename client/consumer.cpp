@@ -64,8 +64,12 @@ result<void> consumer::assign(const std::vector<topic_partition>& partitions) {
   }
   d.parts = std::move(next);
   d.buffered_total = 0;
-  for (const auto& [_, st] : d.parts)
-    d.buffered_total += st.held();
+  d.buffered_bytes = 0;
+  for (const auto& [_, st] : d.parts) {
+    const auto held = st.held();
+    d.buffered_total += held.records;
+    d.buffered_bytes += held.bytes;
+  }
   d.wake_fetcher();
   return success();
 }
@@ -86,7 +90,7 @@ result<void> consumer::seek(const topic_partition& tp, int64_t offset) {
     return make_error(errc::invalid_argument,
                       tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
   }
-  d.buffered_total -= it->second.clear_held();
+  d.forget(it->second.clear_held());
   it->second.fetch_position = offset;
   it->second.position = offset;
   it->second.generation = ++d.next_generation;
@@ -207,7 +211,10 @@ void consumer::impl::hand_out(std::vector<consumer_record_view>& records,
       ++front.next;
       st.position = r.offset + 1;
       --buffered_total;
-      if (front.left() == 0) st.buffered.pop_front();
+      if (front.left() == 0) {
+        buffered_bytes -= front.bytes;
+        st.buffered.pop_front();
+      }
     }
   }
 }
@@ -225,6 +232,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     if (st.decoding != 0 || !st.buffered.empty() || st.fetched.empty()) continue;
     st.decoding = ++next_generation;
     buffered_total -= st.fetched.front().records;
+    buffered_bytes -= st.fetched.front().batches.size();
     jobs.push_back({tp, st.generation, st.decoding, std::move(st.fetched.front()), {}});
     st.fetched.pop_front();
   }
@@ -232,6 +240,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   for (auto& j : jobs) {
     j.decoded = decode_slice(j.tp, j.slice);
+    j.decoded.records.bytes = j.slice.batches.size();
     j.slice.owner.reset();  // the views' memory keeps the response now
   }
   lock.lock();
@@ -245,6 +254,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     if (j.decoded.problem && !error_once) error_once = std::move(j.decoded.problem);
     if (j.decoded.records.left() == 0) continue;
     buffered_total += j.decoded.records.left();
+    buffered_bytes += j.decoded.records.bytes;
     st.buffered.push_back(std::move(j.decoded.records));
   }
   return true;

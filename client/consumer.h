@@ -29,8 +29,11 @@ struct consumer_config : client_config {
   uint32_t fetch_max_bytes = 50u << 20;
   uint32_t max_partition_fetch_bytes = 1u << 20;
   size_t max_poll_records = 500;
-  /// Fetching pauses while this many records wait for poll().
-  size_t max_buffered_records = 20'000;
+  /// Fetching pauses while this many records, or this many bytes of fetched batches, wait for
+  /// poll() (librdkafka's queued.min.messages and queued.max.messages.kbytes): enough to keep
+  /// a fetch in flight while the application works through the last ones.
+  size_t max_buffered_records = 100'000;
+  size_t max_buffered_bytes = 64u << 20;
   std::chrono::milliseconds retry_backoff{100};
 
   /// Group mode: the group to join on subscribe(), and commits' group in either mode.

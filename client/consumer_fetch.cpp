@@ -32,7 +32,7 @@ void consumer::impl::drop_partitions(const std::set<topic_partition>& tps) {
   for (const auto& tp : tps) {
     auto it = parts.find(tp);
     if (it == parts.end()) continue;
-    buffered_total -= it->second.clear_held();
+    forget(it->second.clear_held());
     parts.erase(it);
   }
 }
@@ -107,6 +107,7 @@ void consumer::impl::absorb(partition_state& st, checked_slice checked) {
   st.fetch_position = checked.next_offset;
   if (checked.slice.batches.empty()) return;
   buffered_total += checked.slice.records;
+  buffered_bytes += checked.slice.batches.size();
   st.fetched.push_back(std::move(checked.slice));
 }
 
@@ -135,7 +136,8 @@ awaitable<void> consumer::impl::fetch_loop() {
     {
       std::lock_guard lock(mu);
       std::map<std::string, v1::FetchRequest::Topic*> topics;
-      if (buffered_total < config.max_buffered_records) {
+      if (buffered_total < config.max_buffered_records &&
+          buffered_bytes < config.max_buffered_bytes) {
         for (auto& [tp, st] : parts) {
           if (!st.fetch_position || *st.fetch_position < 0) continue;
           auto*& t = topics[tp.topic];
@@ -199,7 +201,7 @@ awaitable<void> consumer::impl::fetch_loop() {
           if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
             st.fetch_position.reset();
             st.generation = ++next_generation;  // drops what poll() is decoding, too
-            buffered_total -= st.clear_held();
+            forget(st.clear_held());
             continue;
           }
           if (p.error().code() != v1::NONE) {

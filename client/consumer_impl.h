@@ -16,6 +16,10 @@
 namespace sluice::client {
 
 struct consumer::impl {
+  struct held_count {
+    size_t records = 0;
+    size_t bytes = 0;
+  };
   struct partition_state {
     std::optional<int64_t> fetch_position;  // next offset to fetch; nullopt: to be reset
     int64_t position = -1;                  // next offset poll() hands out
@@ -25,18 +29,22 @@ struct consumer::impl {
     uint64_t decoding = 0;  // nonzero: the id of the poll() decoding this partition outside mu
     std::deque<decoded_records> buffered;  // decoded, not all handed out yet
 
-    // Records held for poll(), decoded or not.
-    [[nodiscard]] size_t held() const {
-      size_t n = 0;
-      for (const auto& b : buffered)
-        n += b.left();
-      for (const auto& f : fetched)
-        n += f.records;
+    // Records, and bytes of their batches, held for poll(), decoded or not.
+    [[nodiscard]] held_count held() const {
+      held_count n;
+      for (const auto& b : buffered) {
+        n.records += b.left();
+        n.bytes += b.bytes;
+      }
+      for (const auto& f : fetched) {
+        n.records += f.records;
+        n.bytes += f.batches.size();
+      }
       return n;
     }
-    // Forgets what is held. Returns how many records that was.
-    size_t clear_held() {
-      const size_t n = held();
+    // Forgets what is held. Returns how much that was.
+    held_count clear_held() {
+      const held_count n = held();
       buffered.clear();
       fetched.clear();
       return n;
@@ -98,7 +106,12 @@ struct consumer::impl {
   mutable std::mutex mu;
   std::condition_variable data_ready;
   std::map<topic_partition, partition_state> parts;
-  size_t buffered_total = 0;
+  size_t buffered_total = 0;  // records held for poll()
+  size_t buffered_bytes = 0;  // bytes of the batches they are in
+  void forget(held_count h) {
+    buffered_total -= h.records;
+    buffered_bytes -= h.bytes;
+  }
   size_t next_partition = 0;     // round-robin start for poll()
   uint64_t next_generation = 0;  // partition states never share a generation
   std::optional<error> error_once;

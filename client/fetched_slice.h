@@ -48,6 +48,7 @@ struct decoded_records {
   std::shared_ptr<const slice_memory> memory;
   std::vector<consumer_record_view> records;
   size_t next = 0;
+  size_t bytes = 0;  // of the batches decoded, held against max_buffered_bytes until handed out
 
   [[nodiscard]] size_t left() const noexcept { return records.size() - next; }
 };
