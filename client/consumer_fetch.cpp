@@ -136,21 +136,28 @@ awaitable<void> consumer::impl::fetch_loop() {
     {
       std::lock_guard lock(mu);
       std::map<std::string, v1::FetchRequest::Topic*> topics;
+      std::vector<std::pair<const topic_partition*, partition_state*>> fetchable;
       if (buffered_total < config.max_buffered_records &&
           buffered_bytes < config.max_buffered_bytes) {
         for (auto& [tp, st] : parts) {
-          if (!st.fetch_position || *st.fetch_position < 0) continue;
-          auto*& t = topics[tp.topic];
-          if (t == nullptr) {
-            t = req->add_topics();
-            t->set_name(tp.topic);
-          }
-          auto* p = t->add_partitions();
-          p->set_partition(tp.partition);
-          p->set_fetch_offset(*st.fetch_position);
-          p->set_max_bytes(config.max_partition_fetch_bytes);
-          asked[tp] = {st.generation, *st.fetch_position};
+          if (st.fetch_position && *st.fetch_position >= 0) fetchable.emplace_back(&tp, &st);
         }
+      }
+      // The broker fills the response in request order, so each fetch starts at the next
+      // partition: none waits behind another's backlog.
+      const size_t first = fetchable.empty() ? 0 : fetch_rotation++ % fetchable.size();
+      for (size_t i = 0; i < fetchable.size(); ++i) {
+        const auto [tp, st] = fetchable[(first + i) % fetchable.size()];
+        auto*& t = topics[tp->topic];
+        if (t == nullptr) {
+          t = req->add_topics();
+          t->set_name(tp->topic);
+        }
+        auto* p = t->add_partitions();
+        p->set_partition(tp->partition);
+        p->set_fetch_offset(*st->fetch_position);
+        p->set_max_bytes(config.max_partition_fetch_bytes);
+        asked[*tp] = {st->generation, *st->fetch_position};
       }
     }
     if (asked.empty()) {

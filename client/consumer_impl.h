@@ -113,6 +113,7 @@ struct consumer::impl {
     buffered_bytes -= h.bytes;
   }
   size_t next_partition = 0;     // round-robin start for poll()
+  size_t fetch_rotation = 0;     // round-robin start for the fetch loop
   uint64_t next_generation = 0;  // partition states never share a generation
   std::optional<error> error_once;
   bool polling = false;  // poll() has been called: fetching may start
