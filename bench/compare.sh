@@ -80,6 +80,11 @@ fresh_dir() {
   sync
 }
 
+# Between producing a topic and consuming it: writes back what the produce left dirty, so that
+# the consume row measures reading a filled log, not reading while the kernel writes it out (the
+# limits it is compared with run with nothing to write back, too).
+settle() { sync; }
+
 # record SYSTEM WORKLOAD JSON: appends one result line.
 record() {
   python3 -c 'import json,sys; r=json.loads(sys.argv[3]); r.update(system=sys.argv[1], workload=sys.argv[2]); print(json.dumps(r))' \
@@ -104,6 +109,7 @@ run_sluice() {
     sluice_start "b$size"
     record sluice "produce-$size" "$(sluice_bench produce --topic t --records "$records" \
       --record-size "$size" --partitions 4 --acks 1)"
+    settle
     record sluice "consume-$size" "$(sluice_bench consume --topic t --records "$records")"
     stop_server
     sluice_start "d$size" --set log.flush.policy=always
@@ -149,6 +155,7 @@ run_redis() {
   for size in 100 1024; do
     redis_start "b$size" everysec
     record redis "produce-$size" "$(redis_bench produce --records "$records" --record-size "$size")"
+    settle
     record redis "consume-$size" "$(redis_bench consume --records "$records" --record-size "$size")"
     stop_server
     redis_start "d$size" always
@@ -179,6 +186,7 @@ run_nats() {
   for size in 100 1024; do
     nats_start "b$size"
     record nats "produce-$size" "$(nats_bench produce --records "$records" --record-size "$size")"
+    settle
     record nats "consume-$size" "$(nats_bench consume --records "$records" --record-size "$size")"
     stop_server
     nats_start "d$size"

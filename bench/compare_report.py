@@ -77,6 +77,22 @@ def tables(by_key):
     return out
 
 
+def rounds_table(by_key):
+    """Each round's figure for Sluice's throughput rows and the limits, to show the noise under
+    the medians."""
+    rows = [(f"Sluice {label}", ("sluice", key)) for key, label, _ in THROUGHPUT_ROWS]
+    rows += [("fio buffered", ("fio", "buffered")), ("fio fdatasync", ("fio", "fdatasync")),
+             ("iperf3 loopback", ("iperf3", "loopback"))]
+    n = max(len(by_key.get(k, [])) for _, k in rows)
+    out = ["| MB/s | " + " | ".join(f"round {i + 1}" for i in range(n)) + " |",
+           "| --- |" + " --- |" * n]
+    for label, k in rows:
+        cells = [f"{r['mb_per_s']:.0f}" for r in by_key.get(k, [])]
+        cells += ["–"] * (n - len(cells))
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
+
+
 def targets(by_key):
     m = lambda s, w, f="records_per_s": median(by_key, s, w, f)
     checks = [
@@ -139,6 +155,10 @@ def main():
         f"{median(by_key, 'fio', 'buffered', 'mb_per_s'):.0f} MB/s, with fdatasync "
         f"{median(by_key, 'fio', 'fdatasync', 'mb_per_s'):.0f} MB/s; iperf3 over loopback "
         f"{median(by_key, 'iperf3', 'loopback', 'mb_per_s'):.0f} MB/s.",
+        "",
+        "Each round (MB/s):",
+        "",
+        *rounds_table(by_key),
         "",
         "¹ nats-server 2.9 cannot fsync every write (`sync_interval` came in 2.10), so its "
         "durable rows run its default file store; they are not durable in the same sense.",
