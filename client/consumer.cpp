@@ -186,9 +186,12 @@ result<record_views> consumer::poll_views(std::chrono::milliseconds timeout) {
   record_views out;
   // The records' memory stays with `out`, so nothing is freed here under mu.
   d.hand_out(out.records_, out.memory_);
-  while (out.records_.size() < d.config.max_poll_records && d.decode_fetched(lock))
+  bool decoded = false;
+  while (out.records_.size() < d.config.max_poll_records && d.decode_fetched(lock)) {
+    decoded = true;
     d.hand_out(out.records_, out.memory_);
-  if (!out.empty()) d.wake_fetcher();
+  }
+  if (!out.empty() || decoded) d.wake_fetcher();  // room in the buffer: fetch on
   return out;
 }
 

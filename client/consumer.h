@@ -36,6 +36,7 @@ struct consumer_config : client_config {
   /// poll() (librdkafka's queued.min.messages and queued.max.messages.kbytes): enough to keep
   /// a fetch in flight while the application works through the last ones.
   size_t max_buffered_records = 100'000;
+  /// Counts the batches as fetched (compressed, if they are): decompressed copies come on top.
   size_t max_buffered_bytes = 64u << 20;
   std::chrono::milliseconds retry_backoff{100};
 

@@ -124,7 +124,6 @@ void producer::impl::complete(ready_batch& b, const result<record_metadata>& fir
     auto& ps = partition(b.topic, b.partition);
     --ps.in_flight;
     memory_used -= b.memory;
-    queued_records -= static_cast<size_t>(b.records);
     (first ? delivered : failed) += static_cast<uint64_t>(b.records);
   }
   space.notify_all();
@@ -138,7 +137,9 @@ void producer::impl::complete(ready_batch& b, const result<record_metadata>& fir
     int64_t off = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
     b.callbacks[i](record_metadata{b.topic, b.partition, off, ts});
   }
+  // Counted as done only now, so flush() returns after the callbacks of what it waited for.
   std::lock_guard lock(mu);
+  queued_records -= static_cast<size_t>(b.records);
   if (queued_records == 0) idle.notify_all();
 }
 

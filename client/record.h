@@ -14,7 +14,12 @@ using header = std::pair<std::string, std::optional<std::string>>;
 
 struct producer_record {
   std::string topic;
-  std::optional<int32_t> partition;  ///< unset: by key (Kafka's murmur2), or sticky without a key
+  /// Unset: by key (Kafka's murmur2); without a key, sticky (KIP-480): keyless records of a topic
+  /// go to one partition until one of them would need a new batch there (the batch is full, or
+  /// went out on linger), then to the next partition. With linger 0 that is about one record a
+  /// partition in turn; a partition whose batches cannot go out (max_in_flight reached) keeps
+  /// taking records until its batch fills.
+  std::optional<int32_t> partition;
   std::optional<std::string> key;
   std::optional<std::string> value;  ///< unset: a tombstone
   std::vector<header> headers;
