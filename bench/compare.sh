@@ -43,19 +43,8 @@ install_tools() {
   cc -O2 -Wall -o "$root/build/peers/nats_bench" "$root/bench/peers/nats_bench.c" -lnats -lpthread
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Waits (at most 20 s) until something accepts connections on 127.0.0.1:PORT.
-wait_port() {
-  local i
-  for ((i = 0; i < 200; i++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  log "nothing listens on port $1"; return 1
-}
+# shellcheck source=bench/ports.sh
+source "$root/bench/ports.sh"
 
 # start_server NAME COMMAND...: runs it in the background on a fresh data dir $dir; sets $server.
 start_server() {
