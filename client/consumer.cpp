@@ -243,7 +243,6 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   for (auto& j : jobs) {
     j.decoded = decode_slice(j.tp, j.slice);
-    j.decoded.records.bytes = j.slice.batches.size();
     j.slice.owner.reset();  // the views' memory keeps the response now
   }
   lock.lock();

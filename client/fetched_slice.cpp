@@ -43,6 +43,7 @@ decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice
   memory->fetched = slice.owner;
   memory->topic = tp.topic;
   decoded_slice out;
+  out.records.bytes = slice.batches.size();
   auto& views = out.records.records;
   // recordCount is only a claim until the records are read: reserve no more than the bytes hold
   // uncompressed (a record takes at least 7 bytes); compressed batches may grow the vector.

@@ -49,7 +49,8 @@ result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   {
     std::lock_guard lock(mu);
     if (closed) return make_error(errc::closed, "the producer is closed");
-    if (auto it = topics.find(topic); it != topics.end()) return it->second.partition_count;
+    if (auto it = topics.find(topic); it != topics.end())
+      return static_cast<int32_t>(it->second.partitions.size());
   }
   if (rt.on_runtime_thread()) {
     return make_error(
@@ -70,12 +71,9 @@ result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   auto count = static_cast<int32_t>(answered[0].partitions_size());
   if (count == 0) return make_error(errc::protocol_error, "topic " + topic + " has no partitions");
   std::lock_guard lock(mu);
-  auto& ts = topics[topic];
-  if (ts.partition_count == 0) {
-    ts.partition_count = count;
-    ts.partitions.resize(static_cast<size_t>(count));
-  }
-  return ts.partition_count;
+  auto& ts = topics[topic];  // another thread may have loaded it meanwhile
+  if (ts.partitions.empty()) ts.partitions.resize(static_cast<size_t>(count));
+  return static_cast<int32_t>(ts.partitions.size());
 }
 
 result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_record& r,
@@ -93,19 +91,16 @@ result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_re
 }
 
 int32_t producer::impl::sticky_partition(topic_state& topic, size_t size) {
-  if (topic.sticky < 0) {
-    topic.sticky =
-        static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(topic.partition_count));
-  }
-  const auto& open = topic.partitions[static_cast<size_t>(topic.sticky)].open;
-  const bool no_room = !open.empty() && !open.back()->builder.empty() &&
-                       open.back()->builder.size_estimate() + size > config.batch_size;
-  if ((open.empty() || no_room) && topic.sticky_records > 0) {
-    if (no_room) {
-      open.back()->full = true;
+  const auto count = static_cast<int32_t>(topic.partitions.size());
+  if (topic.sticky < 0)
+    topic.sticky = static_cast<int32_t>(std::random_device{}() % static_cast<unsigned>(count));
+  auto& ps = topic.partitions[static_cast<size_t>(topic.sticky)];
+  if (topic.sticky_records > 0 && needs_new_batch(ps, size)) {
+    if (!ps.open.empty()) {  // full rather than sent on linger: send it now
+      ps.open.back()->full = true;
       wake_sender();
     }
-    topic.sticky = (topic.sticky + 1) % topic.partition_count;
+    topic.sticky = (topic.sticky + 1) % count;
     topic.sticky_records = 0;
   }
   ++topic.sticky_records;
@@ -140,9 +135,7 @@ result<void> producer::send(producer_record record, delivery_callback done) {
   auto& topic = d.topics.find(record.topic)->second;
   const int32_t partition = fixed ? *fixed : d.sticky_partition(topic, size);
   auto& ps = topic.partitions[static_cast<size_t>(partition)];
-  bool new_batch =
-      ps.open.empty() || (!ps.open.back()->builder.empty() &&
-                          ps.open.back()->builder.size_estimate() + size > d.config.batch_size);
+  const bool new_batch = d.needs_new_batch(ps, size);
   if (new_batch) {
     ps.open.push_back(
         std::make_unique<open_batch>(proto::batch_options{.compression = d.config.compression}));

@@ -53,10 +53,9 @@ struct partition_state {
   int in_flight = 0;
 };
 
-// What the producer holds for one topic.
+// What the producer holds for one topic, once its metadata is loaded.
 struct topic_state {
-  int32_t partition_count = 0;             // from its metadata; 0 until loaded
-  std::deque<partition_state> partitions;  // by partition id, partition_count of them
+  std::deque<partition_state> partitions;  // by partition id, one for each of the topic's
   // Keyless records go to one partition until they need a new batch there (its batch is full,
   // or went out when linger ran out), then to the next: Kafka's sticky partitioner (KIP-480),
   // so batches fill and the partitions share the records.
@@ -111,13 +110,18 @@ struct producer::impl {
   partition_state& partition(std::string_view topic, int32_t p) {
     return topics.find(topic)->second.partitions.at(static_cast<size_t>(p));
   }
-  // Calls f(topic, partition, state) for every partition. REQUIRES: mu.
+  // Calls f(state) for every partition. REQUIRES: mu.
   template <class F>
   void for_each_partition(F&& f) {
-    for (auto& [topic, ts] : topics) {
-      for (size_t p = 0; p < ts.partitions.size(); ++p)
-        f(topic, static_cast<int32_t>(p), ts.partitions[p]);
+    for (auto& [_, ts] : topics) {
+      for (auto& ps : ts.partitions)
+        f(ps);
     }
+  }
+  // Whether a record of `size` bytes would start a new batch on `ps`. REQUIRES: mu.
+  [[nodiscard]] bool needs_new_batch(const partition_state& ps, size_t size) const {
+    return ps.open.empty() || (!ps.open.back()->builder.empty() &&
+                               ps.open.back()->builder.size_estimate() + size > config.batch_size);
   }
   size_t memory_used = 0;
   size_t queued_records = 0;  // accepted and not yet completed

@@ -189,7 +189,7 @@ bool producer::impl::maybe_start_new_epoch() {
   } else {
     ++producer_epoch;
   }
-  for_each_partition([&](const std::string&, int32_t, partition_state& ps) {
+  for_each_partition([&](partition_state& ps) {
     int32_t seq = 0;
     for (auto& b : ps.retry) {
       b->base_sequence = seq;
@@ -282,7 +282,7 @@ awaitable<void> producer::impl::sender() {
         producer_epoch =
             static_cast<int16_t>(resp.value().meta.init_producer_id().producer_epoch());
         // Batches re-sequenced while there was no id carry none yet.
-        for_each_partition([&](const std::string&, int32_t, partition_state& ps) {
+        for_each_partition([&](partition_state& ps) {
           for (auto& b : ps.retry) {
             proto::set_producer_fields(b->bytes, producer_id, producer_epoch, b->base_sequence);
           }
