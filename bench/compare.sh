@@ -12,16 +12,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=${1:-1}
 records=${COMPARE_RECORDS:-1000000}
 e2e_seconds=${COMPARE_E2E_SECONDS:-10}
-work=$(mktemp -d /tmp/sluice-compare.XXXXXX)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+make_workspace compare
 results="$work/results.jsonl"
-pids=()
-
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 log() { echo "compare: $*" >&2; }
 
@@ -43,8 +37,6 @@ install_tools() {
   cc -O2 -Wall -o "$root/build/peers/nats_bench" "$root/bench/peers/nats_bench.c" -lnats -lpthread
 }
 
-# shellcheck source=bench/ports.sh
-source "$root/bench/ports.sh"
 
 # start_server NAME COMMAND...: runs it in the background on a fresh data dir $dir; sets $server.
 start_server() {

@@ -8,17 +8,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=${1:-3}
 bin="$root/build/release"
-work=$(mktemp -d /tmp/sluice-cpu.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# shellcheck source=bench/ports.sh
-source "$root/bench/ports.sh"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+make_workspace cpu
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, in clock ticks
 hz=$(getconf CLK_TCK)
 
