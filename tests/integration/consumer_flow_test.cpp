@@ -8,6 +8,7 @@
 
 #include "client/admin.h"
 #include "integration/broker_fixture.h"
+#include "integration/group_members.h"
 #include "support/http_get.h"
 
 using namespace sluice;
@@ -24,15 +25,17 @@ uint64_t bytes_sent(const test::broker_fixture& f, const std::string& topic) {
   return std::stoull(body.substr(at + key.size()));
 }
 
-// Fills `topic` (one partition) with `n` records of 1,000 bytes in 16 KiB batches.
-void fill(const test::broker_fixture& f, const std::string& topic, int n) {
-  REQUIRE(client::admin(f.client()).create_topic(topic, 1));
+// Creates `topic` with `partitions` partitions and fills them in turn with `n` records of 1,000
+// bytes in 16 KiB batches.
+void fill(const test::broker_fixture& f, const std::string& topic, int n, int partitions = 1) {
+  REQUIRE(client::admin(f.client()).create_topic(topic, partitions));
   auto pc = f.producer_config();
   pc.batch_size = 16 * 1024;
   client::producer producer(pc);
   for (int i = 0; i < n; ++i) {
-    REQUIRE(producer.send({.topic = topic, .value = std::string(1000, 'a' + i % 26)},
-                          [](const auto&) {}));
+    REQUIRE(producer.send(
+        {.topic = topic, .partition = i % partitions, .value = std::string(1000, 'a' + i % 26)},
+        [](const auto&) {}));
   }
   producer.flush();
   REQUIRE(producer.failed() == 0);
@@ -62,19 +65,15 @@ TEST_CASE("prefetching stops at max_buffered_bytes and resumes as poll takes rec
   take();  // fetching starts with the first poll
 
   // The buffer fills: 128 KiB plus at most the fetch that crossed it (and a batch over).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (bytes_sent(f, "flow") < cc.max_buffered_bytes &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(bytes_sent(f, "flow") >= cc.max_buffered_bytes);
+  REQUIRE(test::eventually([&] { return bytes_sent(f, "flow") >= cc.max_buffered_bytes; }));
   // Unbounded, the fetcher would take the whole 2 MB in far less than this.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const uint64_t held = bytes_sent(f, "flow");
   CHECK(held <= cc.max_buffered_bytes + cc.max_partition_fetch_bytes + 20 * 1024);
 
   // Polling drains the buffer and fetching goes on to the end, in order, nothing twice.
-  while (offsets.size() < 2000 &&
-         std::chrono::steady_clock::now() < deadline + std::chrono::seconds(40))
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (offsets.size() < 2000 && std::chrono::steady_clock::now() < deadline)
     take();
   REQUIRE(offsets.size() == 2000);
   for (size_t i = 0; i < offsets.size(); ++i)
@@ -94,10 +93,7 @@ TEST_CASE("prefetching stops at max_buffered_records", "[integration][consumer]"
   REQUIRE(consumer.assign({{"count", 0}}));
   REQUIRE(consumer.poll(std::chrono::milliseconds(200)));
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (bytes_sent(f, "count") < 100 * 1000 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(bytes_sent(f, "count") >= 100 * 1000);
+  REQUIRE(test::eventually([&] { return bytes_sent(f, "count") >= 100 * 1000; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // 100 records of ~1 KiB, plus the fetch that crossed the line and the records polled.
   CHECK(bytes_sent(f, "count") <= 100 * 1000 + 32 * 1024 + 20 * 1024);
@@ -106,18 +102,7 @@ TEST_CASE("prefetching stops at max_buffered_records", "[integration][consumer]"
 TEST_CASE("fetches take turns across partitions, so none waits behind another's backlog",
           "[integration][consumer]") {
   test::broker_fixture f;
-  REQUIRE(client::admin(f.client()).create_topic("turns", 2));
-  {
-    auto pc = f.producer_config();
-    pc.batch_size = 16 * 1024;
-    client::producer producer(pc);
-    for (int i = 0; i < 2000; ++i) {
-      REQUIRE(producer.send({.topic = "turns", .partition = i % 2, .value = std::string(1000, 't')},
-                            [](const auto&) {}));
-    }
-    producer.flush();
-    REQUIRE(producer.failed() == 0);
-  }
+  fill(f, "turns", 2000, 2);
   auto cc = f.consumer_config();
   cc.fetch_max_bytes = 32 * 1024;  // a fetch holds one partition's share
   cc.max_buffered_records = 64;

@@ -112,8 +112,9 @@ TEST_CASE("windows by event time take out-of-order records, and late ones go to 
   CHECK(late[0].timestamp == t10 + 20'000);
   CHECK(late[0].headers.back() == client::header{"sluice.source", "orders/0/4"});
   CHECK(*late[1].key == "o8");
-  CHECK(test::consume_all(f.consumer_config(), {{"orders.late", 0}}, 3, std::chrono::seconds(1))
-            .size() == 2);
+  auto late_topic = client::admin(f.client()).describe_topic("orders.late");
+  REQUIRE(late_topic);
+  CHECK(late_topic.value().partitions.at(0).high_watermark == 2);  // nothing else went there
 }
 
 TEST_CASE("a restart resumes from the changelog without losing or double-counting a window",
@@ -249,5 +250,7 @@ TEST_CASE("a window aggregator refuses a config it cannot run", "[integration][w
   auto no_group = config(f);
   no_group.consumer.group_id.clear();
   client::window_aggregator groupless(no_group, add);
-  CHECK(groupless.start().error().message == "window aggregator needs a group id");
+  auto no_group_start = groupless.start();
+  REQUIRE_FALSE(no_group_start);
+  CHECK(no_group_start.error().message == "window aggregator needs a group id");
 }
