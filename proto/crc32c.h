@@ -1,6 +1,6 @@
-// CRC-32C (Castagnoli), the checksum of record batch v2. Uses the SSE4.2 crc32 instruction when
-// the CPU has it, on three streams at once whose CRCs are then joined (about 2x one stream), and
-// a slicing-by-8 table otherwise.
+// CRC-32C (Castagnoli), the checksum of record batch v2. Uses AVX-512 carry-less multiplies when
+// the CPU has them (about 2.5x the next), else the SSE4.2 crc32 instruction on three streams at
+// once whose CRCs are then joined (about 2x one stream), else a slicing-by-8 table.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +13,11 @@ namespace sluice::proto {
 // start). crc32c(b, crc32c(a)) == crc32c(a ++ b).
 [[nodiscard]] uint32_t crc32c(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 
-// The two implementations behind crc32c(), exposed so that tests can compare them.
+// The implementations behind crc32c(), exposed so that tests can compare them.
 [[nodiscard]] uint32_t crc32c_table(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 [[nodiscard]] uint32_t crc32c_sse42(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
+[[nodiscard]] uint32_t crc32c_fold(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 [[nodiscard]] bool crc32c_has_sse42() noexcept;
+[[nodiscard]] bool crc32c_has_fold() noexcept;
 
 }  // namespace sluice::proto

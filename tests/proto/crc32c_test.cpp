@@ -19,17 +19,25 @@ TEST_CASE("crc32c of 32 zero bytes matches RFC 3720", "[proto][crc32c]") {
 }
 
 TEST_CASE("crc32c hardware and table implementations agree", "[proto][crc32c]") {
+  using impl = uint32_t (*)(std::span<const std::byte>, uint32_t) noexcept;
+  std::vector<std::pair<const char*, impl>> impls{{"sse42", &proto::crc32c_sse42}};
+  if (proto::crc32c_has_fold()) impls.emplace_back("fold", &proto::crc32c_fold);
   std::mt19937_64 rng(7);
-  // Around the three-stream rounds of 3 x 256 and 3 x 4096 bytes too.
-  for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 767, 768, 769, 1000, 4099, 12287, 12288, 12289, 13063,
-                   65536 + 5, 200'003}) {
+  // Around the three-stream rounds of 3 x 256 and 3 x 4096 bytes, and the fold's 16-, 64- and
+  // 256-byte steps.
+  for (size_t n : {0,   1,    7,    8,     9,     15,    16,    17,        63,     64,  65,
+                   255, 256,  257,  319,   320,   336,   511,   512,       513,    767, 768,
+                   769, 1000, 4099, 12287, 12288, 12289, 13063, 65536 + 5, 200'003}) {
     auto data = test::random_bytes(rng, n);
-    CHECK(proto::crc32c_sse42(data) == proto::crc32c_table(data));
-    CHECK(proto::crc32c_sse42(data, 0x12345678) == proto::crc32c_table(data, 0x12345678));
-    // At an odd address as well: batches sit anywhere in a buffer.
-    if (n > 1) {
-      auto tail = std::span<const std::byte>(data).subspan(1);
-      CHECK(proto::crc32c_sse42(tail) == proto::crc32c_table(tail));
+    for (auto [name, crc] : impls) {
+      INFO(name << " over " << n << " bytes");
+      CHECK(crc(data, 0) == proto::crc32c_table(data));
+      CHECK(crc(data, 0x12345678) == proto::crc32c_table(data, 0x12345678));
+      // At an odd address as well: batches sit anywhere in a buffer.
+      if (n > 1) {
+        auto tail = std::span<const std::byte>(data).subspan(1);
+        CHECK(crc(tail, 0) == proto::crc32c_table(tail));
+      }
     }
   }
 }
