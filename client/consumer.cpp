@@ -191,7 +191,7 @@ result<record_views> consumer::poll_views(std::chrono::milliseconds timeout) {
     decoded = true;
     d.hand_out(out.records_, out.memory_);
   }
-  if (!out.empty() || decoded) d.wake_fetcher();  // room in the buffer: fetch on
+  if (!out.empty() || decoded) d.room_freed();
   return out;
 }
 

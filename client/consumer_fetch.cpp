@@ -137,8 +137,9 @@ awaitable<void> consumer::impl::fetch_loop() {
       std::lock_guard lock(mu);
       std::map<std::string, v1::FetchRequest::Topic*> topics;
       std::vector<std::pair<const topic_partition*, partition_state*>> fetchable;
-      if (buffered_total < config.max_buffered_records &&
-          buffered_bytes < config.max_buffered_bytes) {
+      waiting_for_room = buffered_total >= config.max_buffered_records ||
+                         buffered_bytes >= config.max_buffered_bytes;
+      if (!waiting_for_room) {
         for (auto& [tp, st] : parts) {
           if (st.fetch_position && *st.fetch_position >= 0) fetchable.emplace_back(&tp, &st);
         }

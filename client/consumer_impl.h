@@ -116,7 +116,15 @@ struct consumer::impl {
   size_t fetch_rotation = 0;     // round-robin start for the fetch loop
   uint64_t next_generation = 0;  // partition states never share a generation
   std::optional<error> error_once;
-  bool polling = false;  // poll() has been called: fetching may start
+  bool polling = false;           // poll() has been called: fetching may start
+  bool waiting_for_room = false;  // the fetch loop paused on a full buffer
+  // Wakes the fetch loop if it paused on a full buffer: called as poll() takes records out. Not
+  // waking it otherwise spares its thread a wake-up for every poll(). REQUIRES: mu held.
+  void room_freed() {
+    if (!waiting_for_room) return;
+    waiting_for_room = false;
+    wake_fetcher();
+  }
   bool stopped = false;
 
   // Group membership (mu guards it).
@@ -124,8 +132,7 @@ struct consumer::impl {
   // Replaced by a newer member with our instance id, or close() has left: the heartbeat loop
   // sends nothing more.
   bool heartbeats_done = false;
-  std::set<topic_partition> adding;  // being taken on by reconcile(): reported as owned  //
-                                     // replaced by a newer member with our instance id: stopped
+  std::set<topic_partition> adding;  // being taken on by reconcile(): reported as owned
   std::vector<std::string> topics;
   std::string regex;
   rebalance_listener* listener = nullptr;
