@@ -171,10 +171,12 @@ awaitable<void> session::read_loop() {
     read_deadline_ = never;
     if (!co_await shared_.budget.acquire(length.value())) break;
     auto hold = std::make_unique<budget_hold>(shared_.budget, length.value());
-    std::vector<std::byte> frame(length.value());
+    // Not zero-filled: the read below overwrites every byte.
+    auto frame_bytes = std::make_unique_for_overwrite<std::byte[]>(length.value());
+    const std::span<std::byte> frame(frame_bytes.get(), length.value());
     read_deadline_ = clock::now() + std::chrono::milliseconds(cfg.socket_request_timeout_ms);
     error_code body_ec;
-    co_await asio::async_read(socket_, asio::buffer(frame), into(body_ec));
+    co_await asio::async_read(socket_, asio::buffer(frame.data(), frame.size()), into(body_ec));
     if (body_ec) {
       peer_gone = true;
       break;
@@ -209,10 +211,11 @@ awaitable<void> session::read_loop() {
     queue_.push_back(slot);
     ++inflight_;
     auto data_view = parts.value().data;
-    std::span<std::byte> data(frame.data() + (data_view.data() - frame.data()), data_view.size());
+    const std::span<std::byte> data =
+        frame.subspan(static_cast<size_t>(data_view.data() - frame.data()), data_view.size());
     asio::co_spawn(
         socket_.get_executor(),
-        [self, slot, hold = std::move(hold), frame = std::move(frame), data,
+        [self, slot, hold = std::move(hold), frame = std::move(frame_bytes), data,
          meta = std::move(meta)]() mutable {
           return self->handle(std::move(slot), std::move(hold), std::move(frame), data,
                               std::move(meta));
@@ -230,7 +233,7 @@ awaitable<void> session::read_loop() {
 }
 
 awaitable<void> session::handle(std::shared_ptr<outgoing> slot, std::unique_ptr<budget_hold> hold,
-                                std::vector<std::byte> frame, std::span<std::byte> data,
+                                std::unique_ptr<std::byte[]> frame, std::span<std::byte> data,
                                 v1::RequestMeta meta) {
   auto self = shared_from_this();
   const auto started = clock::now();
@@ -298,7 +301,7 @@ awaitable<void> session::handle(std::shared_ptr<outgoing> slot, std::unique_ptr<
     }
     case v1::RequestMeta::kProduce: {
       auto outcome = handle_produce(meta.produce(), data, ctx);
-      frame = {};  // appended: the request buffer is no longer needed
+      frame.reset();  // appended: the request buffer is no longer needed
       hold.reset();
       if (meta.produce().acks() == 0) {
         slot->send = false;

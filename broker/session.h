@@ -52,7 +52,7 @@ class session : public std::enable_shared_from_this<session> {
   awaitable<void> write_loop();
   awaitable<void> watchdog();
   awaitable<void> handle(std::shared_ptr<outgoing> slot, std::unique_ptr<budget_hold> hold,
-                         std::vector<std::byte> frame, std::span<std::byte> data,
+                         std::unique_ptr<std::byte[]> frame, std::span<std::byte> data,
                          v1::RequestMeta meta);
   awaitable<void> wait_durable(produce_outcome& outcome, std::chrono::milliseconds timeout);
   awaitable<fetch_outcome> long_poll(const v1::FetchRequest& req);
