@@ -215,9 +215,9 @@ awaitable<void> session::read_loop() {
         frame.subspan(static_cast<size_t>(data_view.data() - frame.data()), data_view.size());
     asio::co_spawn(
         socket_.get_executor(),
-        [self, slot, hold = std::move(hold), frame = std::move(frame_bytes), data,
+        [self, slot, hold = std::move(hold), frame_bytes = std::move(frame_bytes), data,
          meta = std::move(meta)]() mutable {
-          return self->handle(std::move(slot), std::move(hold), std::move(frame), data,
+          return self->handle(std::move(slot), std::move(hold), std::move(frame_bytes), data,
                               std::move(meta));
         },
         asio::detached);

@@ -35,6 +35,7 @@ void consumer::impl::drop_partitions(const std::set<topic_partition>& tps) {
     forget(it->second.clear_held());
     parts.erase(it);
   }
+  room_freed();
 }
 
 // ListOffsets for `tps` by `spec` (and `ts`), on the runtime thread.
@@ -137,8 +138,7 @@ awaitable<void> consumer::impl::fetch_loop() {
       std::lock_guard lock(mu);
       std::map<std::string, v1::FetchRequest::Topic*> topics;
       std::vector<std::pair<const topic_partition*, partition_state*>> fetchable;
-      waiting_for_room = buffered_total >= config.max_buffered_records ||
-                         buffered_bytes >= config.max_buffered_bytes;
+      waiting_for_room = buffer_full();
       if (!waiting_for_room) {
         for (auto& [tp, st] : parts) {
           if (st.fetch_position && *st.fetch_position >= 0) fetchable.emplace_back(&tp, &st);

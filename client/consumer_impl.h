@@ -112,19 +112,25 @@ struct consumer::impl {
     buffered_total -= h.records;
     buffered_bytes -= h.bytes;
   }
+  // Whether prefetching is to pause. REQUIRES: mu held.
+  [[nodiscard]] bool buffer_full() const {
+    return buffered_total >= config.max_buffered_records ||
+           buffered_bytes >= config.max_buffered_bytes;
+  }
+  // Wakes the fetch loop if it paused on a full buffer that now has room: called as records
+  // leave the buffer. Waking it only then spares its thread a wake-up for every poll().
+  // REQUIRES: mu held.
+  void room_freed() {
+    if (!waiting_for_room || buffer_full()) return;
+    waiting_for_room = false;
+    wake_fetcher();
+  }
   size_t next_partition = 0;     // round-robin start for poll()
   size_t fetch_rotation = 0;     // round-robin start for the fetch loop
   uint64_t next_generation = 0;  // partition states never share a generation
   std::optional<error> error_once;
   bool polling = false;           // poll() has been called: fetching may start
   bool waiting_for_room = false;  // the fetch loop paused on a full buffer
-  // Wakes the fetch loop if it paused on a full buffer: called as poll() takes records out. Not
-  // waking it otherwise spares its thread a wake-up for every poll(). REQUIRES: mu held.
-  void room_freed() {
-    if (!waiting_for_room) return;
-    waiting_for_room = false;
-    wake_fetcher();
-  }
   bool stopped = false;
 
   // Group membership (mu guards it).

@@ -86,6 +86,11 @@ constexpr fold_constants fold_by(uint64_t bytes) {
   return {reflected64(x_pow(8 * bytes + 64 - 1)), reflected64(x_pow(8 * bytes - 1))};
 }
 
+constexpr size_t fold_stride = 4 * 64;  // four registers of four blocks each in flight
+constexpr fold_constants by_stride_k = fold_by(fold_stride);
+constexpr fold_constants by_64_k = fold_by(64);
+constexpr fold_constants by_16_k = fold_by(16);
+
 #define SLUICE_FOLD_TARGET __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2")))
 
 SLUICE_FOLD_TARGET inline __m128i to_m128(fold_constants k) noexcept {
@@ -128,30 +133,30 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(std::span<const std::byt
 }
 
 SLUICE_FOLD_TARGET uint32_t crc32c_fold(std::span<const std::byte> data, uint32_t crc) noexcept {
-  constexpr size_t stride = 4 * 64;  // four registers of four blocks each in flight
+  constexpr size_t stride = fold_stride;
   if (data.size() < stride) return crc32c_sse42(data, crc);
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
   size_t n = data.size();
   // The starting register joins the message's first four bytes.
-  const __m512i start = _mm512_castsi128_si512(_mm_cvtsi32_si128(static_cast<int>(~crc)));
+  const __m512i start = _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(~crc)));
   __m512i z0 = _mm512_xor_si512(load64(p), start);
   __m512i z1 = load64(p + 64), z2 = load64(p + 128), z3 = load64(p + 192);
   p += stride;
   n -= stride;
-  const __m512i by_stride = _mm512_broadcast_i32x4(to_m128(fold_by(stride)));
+  const __m512i by_stride = _mm512_broadcast_i32x4(to_m128(by_stride_k));
   for (; n >= stride; p += stride, n -= stride) {
     z0 = fold(z0, by_stride, load64(p));
     z1 = fold(z1, by_stride, load64(p + 64));
     z2 = fold(z2, by_stride, load64(p + 128));
     z3 = fold(z3, by_stride, load64(p + 192));
   }
-  const __m512i by_64 = _mm512_broadcast_i32x4(to_m128(fold_by(64)));
+  const __m512i by_64 = _mm512_broadcast_i32x4(to_m128(by_64_k));
   z1 = fold(z0, by_64, z1);
   z2 = fold(z1, by_64, z2);
   z3 = fold(z2, by_64, z3);
   for (; n >= 64; p += 64, n -= 64)
     z3 = fold(z3, by_64, load64(p));
-  const __m128i by_16 = to_m128(fold_by(16));
+  const __m128i by_16 = to_m128(by_16_k);
   __m128i x = _mm512_extracti32x4_epi32(z3, 0);
   x = fold(x, by_16, _mm512_extracti32x4_epi32(z3, 1));
   x = fold(x, by_16, _mm512_extracti32x4_epi32(z3, 2));
