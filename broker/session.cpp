@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker/group/coordinator.h"
 #include "broker/sendfile.h"
 #include "broker/wire_error.h"
@@ -419,6 +421,20 @@ awaitable<fetch_outcome> session::long_poll(const v1::FetchRequest& req) {
   }
 }
 
+awaitable<bool> session::send_head(std::span<const std::byte> head, bool data_follows) {
+  // With data to follow, MSG_MORE keeps the head from leaving as a packet of its own, which would
+  // wake the reader once for the head and again for the data. The last sendfile pushes both.
+  const asio::socket_base::message_flags flags = data_follows ? MSG_MORE : 0;
+  while (!head.empty()) {
+    error_code ec;
+    const size_t n =
+        co_await socket_.async_send(asio::buffer(head.data(), head.size()), flags, into(ec));
+    if (ec) co_return false;
+    head = head.subspan(n);
+  }
+  co_return true;
+}
+
 awaitable<bool> session::send_ranges(const std::vector<storage::file_range>& ranges) {
   for (const auto& r : ranges) {
     int fd = r.source->native_handle();
@@ -458,9 +474,10 @@ awaitable<void> session::write_loop() {
     auto slot = queue_.front();
     if (slot->send) {
       write_deadline_ = clock::now() + request_timeout;
-      error_code ec;
-      co_await asio::async_write(socket_, asio::buffer(slot->head), into(ec));
-      if (ec || !co_await send_ranges(slot->ranges)) break;
+      const bool data_follows = std::any_of(slot->ranges.begin(), slot->ranges.end(),
+                                            [](const auto& r) { return r.length > 0; });
+      if (!co_await send_head(slot->head, data_follows)) break;
+      if (!co_await send_ranges(slot->ranges)) break;
       write_deadline_ = never;
     }
     queue_.pop_front();

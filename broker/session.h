@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "broker/asio.h"
@@ -58,6 +59,8 @@ class session : public std::enable_shared_from_this<session> {
   awaitable<fetch_outcome> long_poll(const v1::FetchRequest& req);
   // Answers once the commit is durable (the offset store calls back on its own thread).
   awaitable<v1::OffsetCommitResponse> commit_offsets(const v1::OffsetCommitRequest& req);
+  // Writes a response's head; `data_follows`: its record bytes come next, with send_ranges.
+  awaitable<bool> send_head(std::span<const std::byte> head, bool data_follows);
   awaitable<bool> send_ranges(const std::vector<storage::file_range>& ranges);
 
   // Queues an error response that is ready at once.
