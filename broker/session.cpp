@@ -422,8 +422,8 @@ awaitable<fetch_outcome> session::long_poll(const v1::FetchRequest& req) {
 }
 
 awaitable<bool> session::send_head(std::span<const std::byte> head, bool data_follows) {
-  // With data to follow, MSG_MORE keeps the head from leaving as a packet of its own, which would
-  // wake the reader once for the head and again for the data. The last sendfile pushes both.
+  // With data to follow, MSG_MORE keeps the head from leaving as a packet of its own ahead of
+  // it (the socket has TCP_NODELAY); the last chunk sendfile writes pushes both.
   const asio::socket_base::message_flags flags = data_follows ? MSG_MORE : 0;
   while (!head.empty()) {
     error_code ec;
