@@ -37,7 +37,6 @@ install_tools() {
   cc -O2 -Wall -o "$root/build/peers/nats_bench" "$root/bench/peers/nats_bench.c" -lnats -lpthread
 }
 
-
 # start_server NAME COMMAND...: runs it in the background on a fresh data dir $dir; sets $server.
 start_server() {
   local name=$1; shift

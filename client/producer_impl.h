@@ -110,12 +110,12 @@ struct producer::impl {
   partition_state& partition(std::string_view topic, int32_t p) {
     return topics.find(topic)->second.partitions.at(static_cast<size_t>(p));
   }
-  // Calls f(state) for every partition. REQUIRES: mu.
+  // Calls f(topic, partition, state) for every partition. REQUIRES: mu.
   template <class F>
   void for_each_partition(F&& f) {
-    for (auto& [_, ts] : topics) {
-      for (auto& ps : ts.partitions)
-        f(ps);
+    for (auto& [topic, ts] : topics) {
+      for (size_t i = 0; i < ts.partitions.size(); ++i)
+        f(topic, static_cast<int32_t>(i), ts.partitions[i]);
     }
   }
   // Whether a record of `size` bytes would start a new batch on `ps`. REQUIRES: mu.

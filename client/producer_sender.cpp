@@ -27,60 +27,56 @@ std::vector<std::shared_ptr<ready_batch>> producer::impl::drain(steady::time_poi
   {
     std::lock_guard lock(mu);
     const bool can_sequence = !config.idempotence || producer_id >= 0;
-    for (auto& [topic, ts] : topics) {
-      for (size_t i = 0; i < ts.partitions.size(); ++i) {
-        auto& ps = ts.partitions[i];
-        const auto partition = static_cast<int32_t>(i);
-        // Without a producer id nothing can be sent; records still fail on time.
-        while (!can_sequence && !ps.open.empty() &&
-               now >= ps.open.front()->created + config.delivery_timeout) {
-          expired.push_back({topic, partition, std::move(ps.open.front()), -1});
-          ps.open.pop_front();
-          ++ps.in_flight;
-        }
-        if (!ps.retry.empty()) {
-          // Retries go first and alone, so sequence numbers reach the broker in order. While a
-          // new epoch is needed, only those that may be in the log go (to learn whether they
-          // are); the others wait for their new sequence numbers.
-          if (ps.in_flight == 0 && can_sequence) {
-            if (ps.retry.front()->not_before <= now) {
-              std::deque<std::shared_ptr<ready_batch>> keep;
-              for (auto& b : ps.retry) {
-                if (new_epoch_needed && b->not_appended) {
-                  keep.push_back(b);
-                } else {
-                  out.push_back(b);
-                  ++ps.in_flight;
-                }
-              }
-              ps.retry = std::move(keep);
-            } else {
-              next_wake = std::min(next_wake, ps.retry.front()->not_before);
-            }
-          }
-          continue;
-        }
-        if (new_epoch_needed) continue;
-        while (!ps.open.empty() && can_sequence && ps.in_flight < config.max_in_flight) {
-          auto& ob = *ps.open.front();
-          bool due = flushing || ps.open.size() > 1 || ob.full ||
-                     ob.builder.size_estimate() >= config.batch_size ||
-                     now - ob.created >= config.linger;
-          if (!due) {
-            next_wake = std::min(next_wake, ob.created + config.linger);
-            break;
-          }
-          int32_t seq = -1;
-          if (config.idempotence) {
-            seq = ps.next_sequence;
-            ps.next_sequence = add_sequence(seq, ob.builder.record_count());
-          }
-          to_build.push_back({topic, partition, std::move(ps.open.front()), seq});
-          ps.open.pop_front();
-          ++ps.in_flight;
-        }
+    for_each_partition([&](const std::string& topic, int32_t partition, partition_state& ps) {
+      // Without a producer id nothing can be sent; records still fail on time.
+      while (!can_sequence && !ps.open.empty() &&
+             now >= ps.open.front()->created + config.delivery_timeout) {
+        expired.push_back({topic, partition, std::move(ps.open.front()), -1});
+        ps.open.pop_front();
+        ++ps.in_flight;
       }
-    }
+      if (!ps.retry.empty()) {
+        // Retries go first and alone, so sequence numbers reach the broker in order. While a
+        // new epoch is needed, only those that may be in the log go (to learn whether they
+        // are); the others wait for their new sequence numbers.
+        if (ps.in_flight == 0 && can_sequence) {
+          if (ps.retry.front()->not_before <= now) {
+            std::deque<std::shared_ptr<ready_batch>> keep;
+            for (auto& b : ps.retry) {
+              if (new_epoch_needed && b->not_appended) {
+                keep.push_back(b);
+              } else {
+                out.push_back(b);
+                ++ps.in_flight;
+              }
+            }
+            ps.retry = std::move(keep);
+          } else {
+            next_wake = std::min(next_wake, ps.retry.front()->not_before);
+          }
+        }
+        return;
+      }
+      if (new_epoch_needed) return;
+      while (!ps.open.empty() && can_sequence && ps.in_flight < config.max_in_flight) {
+        auto& ob = *ps.open.front();
+        bool due = flushing || ps.open.size() > 1 || ob.full ||
+                   ob.builder.size_estimate() >= config.batch_size ||
+                   now - ob.created >= config.linger;
+        if (!due) {
+          next_wake = std::min(next_wake, ob.created + config.linger);
+          break;
+        }
+        int32_t seq = -1;
+        if (config.idempotence) {
+          seq = ps.next_sequence;
+          ps.next_sequence = add_sequence(seq, ob.builder.record_count());
+        }
+        to_build.push_back({topic, partition, std::move(ps.open.front()), seq});
+        ps.open.pop_front();
+        ++ps.in_flight;
+      }
+    });
   }
   for (auto& c : expired) {
     ready_batch rb;
@@ -189,7 +185,7 @@ bool producer::impl::maybe_start_new_epoch() {
   } else {
     ++producer_epoch;
   }
-  for_each_partition([&](partition_state& ps) {
+  for_each_partition([&](const std::string&, int32_t, partition_state& ps) {
     int32_t seq = 0;
     for (auto& b : ps.retry) {
       b->base_sequence = seq;
@@ -282,7 +278,7 @@ awaitable<void> producer::impl::sender() {
         producer_epoch =
             static_cast<int16_t>(resp.value().meta.init_producer_id().producer_epoch());
         // Batches re-sequenced while there was no id carry none yet.
-        for_each_partition([&](partition_state& ps) {
+        for_each_partition([&](const std::string&, int32_t, partition_state& ps) {
           for (auto& b : ps.retry) {
             proto::set_producer_fields(b->bytes, producer_id, producer_epoch, b->base_sequence);
           }
