@@ -68,7 +68,7 @@ awaitable<result<std::map<topic_partition, int64_t>>> consumer::impl::list_offse
 }
 
 // Gives partitions without a position one, by auto_offset_reset.
-awaitable<void> consumer::impl::reset_positions() {
+awaitable<bool> consumer::impl::reset_positions() {
   std::vector<topic_partition> need;
   {
     std::lock_guard lock(mu);
@@ -76,7 +76,7 @@ awaitable<void> consumer::impl::reset_positions() {
       if (!st.fetch_position) need.push_back(tp);
     }
   }
-  if (need.empty()) co_return;
+  if (need.empty()) co_return true;
   if (config.auto_offset_reset == "none") {
     std::lock_guard lock(mu);
     error_once = make_error(errc::invalid_argument, "no position for " + need.front().topic + "-" +
@@ -85,7 +85,7 @@ awaitable<void> consumer::impl::reset_positions() {
     for (const auto& tp : need)
       parts[tp].fetch_position = -1;  // parked until a seek
     data_ready.notify_all();
-    co_return;
+    co_return true;
   }
   auto spec = config.auto_offset_reset == "earliest" ? v1::EARLIEST : v1::LATEST;
   auto offsets = co_await list_offsets(need, spec, -1);
@@ -93,7 +93,7 @@ awaitable<void> consumer::impl::reset_positions() {
   if (!offsets) {
     if (!retriable(offsets.error())) error_once = offsets.error();
     data_ready.notify_all();
-    co_return;
+    co_return !retriable(offsets.error());
   }
   for (const auto& [tp, off] : offsets.value()) {
     auto it = parts.find(tp);
@@ -101,6 +101,7 @@ awaitable<void> consumer::impl::reset_positions() {
     it->second.fetch_position = off;
     it->second.position = off;
   }
+  co_return true;
 }
 
 void consumer::impl::absorb(partition_state& st, checked_slice checked) {
@@ -126,7 +127,7 @@ awaitable<void> consumer::impl::fetch_loop() {
       co_await pause(std::chrono::seconds(1));
       continue;
     }
-    co_await reset_positions();
+    const bool positioned = co_await reset_positions();
     v1::RequestMeta meta;
     meta.mutable_header()->set_api_key(v1::FETCH);
     auto* req = meta.mutable_fetch();
@@ -162,8 +163,9 @@ awaitable<void> consumer::impl::fetch_loop() {
       }
     }
     if (asked.empty()) {
-      co_await pause(
-          std::chrono::milliseconds(std::max<int64_t>(config.fetch_max_wait.count(), 10)));
+      co_await pause(positioned ? std::chrono::milliseconds(
+                                      std::max<int64_t>(config.fetch_max_wait.count(), 10))
+                                : config.retry_backoff);
       continue;
     }
     auto resp = co_await conn.call(std::move(meta));

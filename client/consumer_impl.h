@@ -62,8 +62,9 @@ struct consumer::impl {
   // ListOffsets for `tps` by `spec` (and `ts`).
   awaitable<result<std::map<topic_partition, int64_t>>> list_offsets(
       std::vector<topic_partition> tps, v1::OffsetSpec spec, int64_t ts);
-  // Gives partitions without a position one, by auto_offset_reset.
-  awaitable<void> reset_positions();
+  // Gives partitions without a position one, by auto_offset_reset. False when ListOffsets failed
+  // with a retriable error: worth trying again after retry_backoff.
+  awaitable<bool> reset_positions();
   // Queues the checked slices of a fetch response for poll(). REQUIRES: mu held.
   void absorb(partition_state& st, checked_slice checked);
   awaitable<void> fetch_loop();

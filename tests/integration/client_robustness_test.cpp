@@ -1,6 +1,6 @@
 // Regression tests from review: pipelining under load, several batches of one partition in one
 // request, a batch that fails for good, closing from a callback, calls after close, and
-// clients that abandon long-polling fetches.
+// clients that abandon long-polling fetches; a consumer retrying ListOffsets.
 #include <catch2/catch.hpp>
 #include <mutex>
 #include <set>
@@ -158,4 +158,43 @@ TEST_CASE("clients that abandon long-polling fetches free their connections",
     admitted = resp && resp->header().error().code() == v1::NONE;
   }
   CHECK(admitted);
+}
+
+TEST_CASE("a consumer whose ListOffsets finds the broker down tries again after retry_backoff",
+          "[integration][client]") {
+  test::broker_fixture f;
+  REQUIRE(client::admin(f.client()).create_topic("back", 1));
+  {
+    client::producer producer(f.producer_config());
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(producer.send({.topic = "back", .value = "v" + std::to_string(i)}, [](auto&) {}));
+    producer.flush();
+    REQUIRE(producer.failed() == 0);
+  }
+  REQUIRE(f.broker->terminate() == 0);
+
+  auto cc = f.consumer_config();
+  // Retrying only after fetch_max_wait would take 30 s, past the 10 s allowed below.
+  cc.fetch_max_wait = std::chrono::seconds(30);
+  cc.retry_backoff = std::chrono::milliseconds(50);
+  cc.reconnect_backoff_max = std::chrono::milliseconds(100);
+  client::consumer consumer(cc);
+  REQUIRE(consumer.assign({{"back", 0}}));
+  // The first poll starts the fetch loop, whose ListOffsets is refused at once.
+  auto none = consumer.poll(std::chrono::milliseconds(200));
+  REQUIRE(none);
+  CHECK(none.value().empty());
+
+  f.broker->restart();
+  std::vector<client::consumer_record> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (got.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    auto records = consumer.poll(std::chrono::milliseconds(100));
+    REQUIRE(records);
+    for (auto& r : records.value())
+      got.push_back(std::move(r));
+  }
+  REQUIRE(got.size() == 3);
+  CHECK(*got[0].value == "v0");
+  CHECK(*got[2].value == "v2");
 }
