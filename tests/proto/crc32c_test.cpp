@@ -20,7 +20,12 @@ TEST_CASE("crc32c of 32 zero bytes matches RFC 3720", "[proto][crc32c]") {
 
 TEST_CASE("crc32c hardware and table implementations agree", "[proto][crc32c]") {
   using impl = uint32_t (*)(std::span<const std::byte>, uint32_t) noexcept;
-  std::vector<std::pair<const char*, impl>> impls{{"sse42", &proto::crc32c_sse42}};
+  std::vector<std::pair<const char*, impl>> impls;
+  if (proto::crc32c_has_sse42()) {
+    impls.emplace_back("sse42", &proto::crc32c_sse42);
+  } else {
+    WARN("no SSE4.2 crc32 instruction on this CPU: crc32c_sse42 is not tested");
+  }
   if (proto::crc32c_has_fold()) {
     impls.emplace_back("fold", &proto::crc32c_fold);
   } else {
