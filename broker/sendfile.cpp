@@ -10,7 +10,7 @@ namespace sluice::broker {
 
 awaitable<result<void>> async_sendfile(tcp::socket& socket, int fd, uint64_t position,
                                        uint64_t length, const std::function<void()>& on_progress) {
-  socket.native_non_blocking(true);
+  if (!socket.native_non_blocking()) socket.native_non_blocking(true);  // an ioctl every time
   off_t offset = static_cast<off_t>(position);
   uint64_t left = length;
   while (left > 0) {
