@@ -178,7 +178,8 @@ awaitable<void> session::read_loop() {
     const std::span<std::byte> frame(frame_bytes.get(), length.value());
     read_deadline_ = clock::now() + std::chrono::milliseconds(cfg.socket_request_timeout_ms);
     error_code body_ec;
-    co_await asio::async_read(socket_, asio::buffer(frame.data(), frame.size()), into(body_ec));
+    co_await asio::async_read(socket_, asio::buffer(frame.data(), frame.size()),
+                              exactly(frame.size()), into(body_ec));
     if (body_ec) {
       peer_gone = true;
       break;

@@ -153,7 +153,8 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
     response r;
     r.frame = std::make_unique_for_overwrite<std::byte[]>(length.value());
     const std::span<const std::byte> frame(r.frame.get(), length.value());
-    co_await asio::async_read(l->socket, asio::buffer(r.frame.get(), frame.size()), into(ec));
+    co_await asio::async_read(l->socket, asio::buffer(r.frame.get(), frame.size()),
+                              exactly(frame.size()), into(ec));
     if (ec) {
       fail_all(l, make_error(errc::connection_failed,
                              "connection to " + where + " lost: " + ec.message()));
