@@ -179,7 +179,7 @@ awaitable<void> session::read_loop() {
     read_deadline_ = clock::now() + std::chrono::milliseconds(cfg.socket_request_timeout_ms);
     error_code body_ec;
     co_await asio::async_read(socket_, asio::buffer(frame.data(), frame.size()),
-                              exactly(frame.size()), into(body_ec));
+                              transfer_all_at_once(), into(body_ec));
     if (body_ec) {
       peer_gone = true;
       break;

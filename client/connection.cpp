@@ -154,7 +154,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
     r.frame = std::make_unique_for_overwrite<std::byte[]>(length.value());
     const std::span<const std::byte> frame(r.frame.get(), length.value());
     co_await asio::async_read(l->socket, asio::buffer(r.frame.get(), frame.size()),
-                              exactly(frame.size()), into(ec));
+                              transfer_all_at_once(), into(ec));
     if (ec) {
       fail_all(l, make_error(errc::connection_failed,
                              "connection to " + where + " lost: " + ec.message()));
@@ -250,7 +250,7 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta,
   for (const auto& d : data)
     buffers.push_back(asio::buffer(d.data(), d.size()));
   error_code ec;
-  co_await asio::async_write(l->socket, buffers, into(ec));
+  co_await asio::async_write(l->socket, buffers, transfer_all_at_once(), into(ec));
   pass_turn();
   if (ec && !p->answer) {
     fail_all(l, make_error(errc::connection_failed,
