@@ -113,7 +113,7 @@ producer::~producer() {
   close();
 }
 
-result<void> producer::send(producer_record record, delivery_callback done) {
+result<void> producer::send(const producer_record& record, delivery_callback done) {
   auto& d = *impl_;
   SLUICE_TRY(partitions, d.partitions_of(record.topic));
   SLUICE_TRY(fixed, d.fixed_partition(record, partitions));
@@ -159,11 +159,11 @@ result<void> producer::send(producer_record record, delivery_callback done) {
   return success();
 }
 
-std::future<result<record_metadata>> producer::send(producer_record record) {
+std::future<result<record_metadata>> producer::send(const producer_record& record) {
   auto promise = std::make_shared<std::promise<result<record_metadata>>>();
   auto future = promise->get_future();
-  auto queued = send(std::move(record),
-                     [promise](const result<record_metadata>& r) { promise->set_value(r); });
+  auto queued =
+      send(record, [promise](const result<record_metadata>& r) { promise->set_value(r); });
   if (!queued) promise->set_value(queued.error());
   return future;
 }

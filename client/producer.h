@@ -48,12 +48,13 @@ class producer {
   producer(const producer&) = delete;
   producer& operator=(const producer&) = delete;
 
-  /// Queues `record`; `done` later reports where it was stored or why it was not. Fails at once
+  /// Queues `record`, whose bytes are copied into a batch: the caller may reuse it as soon as
+  /// send() returns. `done` later reports where it was stored or why it was not. Fails at once
   /// (without calling `done`) when the topic is unknown, the partition does not exist, the buffer
   /// stays full for max_block, or the producer is closed.
-  [[nodiscard]] result<void> send(producer_record record, delivery_callback done);
+  [[nodiscard]] result<void> send(const producer_record& record, delivery_callback done);
   /// The same with a future.
-  [[nodiscard]] std::future<result<record_metadata>> send(producer_record record);
+  [[nodiscard]] std::future<result<record_metadata>> send(const producer_record& record);
 
   /// Sends every queued record now and waits until each is acknowledged or failed.
   void flush();

@@ -32,7 +32,7 @@ std::atomic<uint64_t> acked_total{0};
 void produce_share(const client::producer_config& pc, const produce_options& o, uint64_t first,
                    uint64_t count, std::optional<double> rate, producer_run& out) {
   client::producer producer(pc);
-  const std::string value(o.record_size, 'x');
+  client::producer_record r{.topic = o.topic, .value = std::string(o.record_size, 'x')};
   const auto start = clock::now();
   for (uint64_t i = 0; i < count; ++i) {
     auto intended = clock::now();
@@ -41,9 +41,8 @@ void produce_share(const client::producer_config& pc, const produce_options& o, 
                              std::chrono::duration<double>(static_cast<double>(i) / *rate));
       std::this_thread::sleep_until(intended);
     }
-    client::producer_record r{.topic = o.topic, .value = value};
     if (o.keys > 0) r.key = "key-" + std::to_string((first + i) % o.keys);
-    auto sent = producer.send(std::move(r), [&out, intended](const auto& ack) {
+    auto sent = producer.send(r, [&out, intended](const auto& ack) {
       // On the producer's one network thread: `out` is this producer's alone.
       if (ack) {
         acked_total.fetch_add(1, std::memory_order_relaxed);
