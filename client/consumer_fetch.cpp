@@ -67,7 +67,7 @@ awaitable<result<std::map<topic_partition, int64_t>>> consumer::impl::list_offse
   co_return out;
 }
 
-// Gives partitions without a position one, by auto_offset_reset.
+// Gives partitions without a position one, by auto_offset_reset; false after a retriable failure.
 awaitable<bool> consumer::impl::reset_positions() {
   std::vector<topic_partition> need;
   {
@@ -131,7 +131,11 @@ awaitable<void> consumer::impl::fetch_loop() {
     v1::RequestMeta meta;
     meta.mutable_header()->set_api_key(v1::FETCH);
     auto* req = meta.mutable_fetch();
-    req->set_max_wait_ms(static_cast<uint32_t>(config.fetch_max_wait.count()));
+    // Partitions still without a position get their ListOffsets again after retry_backoff, so
+    // the fetch for the others may not wait longer than that at the broker.
+    const auto max_wait =
+        positioned ? config.fetch_max_wait : std::min(config.fetch_max_wait, config.retry_backoff);
+    req->set_max_wait_ms(static_cast<uint32_t>(max_wait.count()));
     req->set_min_bytes(config.fetch_min_bytes);
     req->set_max_bytes(config.fetch_max_bytes);
     std::map<topic_partition, std::pair<uint64_t, int64_t>> asked;  // generation, offset
