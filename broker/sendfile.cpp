@@ -10,7 +10,8 @@ namespace sluice::broker {
 
 awaitable<result<void>> async_sendfile(tcp::socket& socket, int fd, uint64_t position,
                                        uint64_t length, const std::function<void()>& on_progress) {
-  if (!socket.native_non_blocking()) socket.native_non_blocking(true);  // an ioctl every time
+  // The setter makes an ioctl on every call; the getter reads Asio's own flag.
+  if (!socket.native_non_blocking()) socket.native_non_blocking(true);
   off_t offset = static_cast<off_t>(position);
   uint64_t left = length;
   while (left > 0) {
