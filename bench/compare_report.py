@@ -78,10 +78,12 @@ def tables(by_key):
 
 
 def rounds_table(by_key):
-    """Each round's figure for Sluice's throughput rows and the limits, to show the noise under
-    the medians."""
+    """Each round's figure for Sluice's throughput and scale rows and the limits, to show the
+    noise under the medians."""
     rows = [(f"Sluice {label}", ("sluice", key)) for key, label, _ in THROUGHPUT_ROWS]
-    rows += [("fio buffered", ("fio", "buffered")), ("fio fdatasync", ("fio", "fdatasync")),
+    rows += [("Sluice produce 100 B to 10 partitions (scale)", ("sluice", "scale-10")),
+             ("Sluice produce 100 B to 1,000 partitions (scale)", ("sluice", "scale-1000")),
+             ("fio buffered", ("fio", "buffered")), ("fio fdatasync", ("fio", "fdatasync")),
              ("iperf3 loopback", ("iperf3", "loopback"))]
     n = max(len(by_key.get(k, [])) for _, k in rows)
     out = ["| MB/s | " + " | ".join(f"round {i + 1}" for i in range(n)) + " |",
