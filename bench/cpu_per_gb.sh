@@ -18,7 +18,7 @@ for ((round = 1; round <= rounds; round++)); do
   port=$(free_port)
   iperf3 --server --bind 127.0.0.1 --port "$port" >/dev/null 2>&1 &
   pids+=($!)
-  sleep 0.3
+  wait_port "$port"
   iperf3 --client 127.0.0.1 --port "$port" --time 3 --json | python3 -c '
 import json, sys
 e = json.load(sys.stdin)["end"]; gb = e["sum_received"]["bytes"] / 1e9
