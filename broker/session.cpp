@@ -452,7 +452,7 @@ awaitable<bool> session::send_ranges(const std::vector<storage::file_range>& ran
     auto n = r.source->read_at(copy, r.position);
     if (!n || n.value() != r.length) co_return false;
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(copy), into(ec));
+    co_await asio::async_write(socket_, asio::buffer(copy), transfer_all_at_once(), into(ec));
     if (ec) co_return false;
   }
   co_return true;
