@@ -13,9 +13,9 @@ namespace sluice::proto {
 // start). crc32c(b, crc32c(a)) == crc32c(a ++ b).
 [[nodiscard]] uint32_t crc32c(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 
-// The implementations behind crc32c(), exposed so that tests can compare them. crc32c_sse42 and
-// crc32c_fold REQUIRE crc32c_has_sse42() and crc32c_has_fold(): elsewhere they stop the process
-// with an illegal instruction.
+// The implementations behind crc32c(), exposed so that tests can compare them. On x86-64,
+// crc32c_sse42 and crc32c_fold REQUIRE crc32c_has_sse42() and crc32c_has_fold(): without them
+// they stop the process with an illegal instruction. On other CPUs both are the table.
 [[nodiscard]] uint32_t crc32c_table(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 [[nodiscard]] uint32_t crc32c_sse42(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 [[nodiscard]] uint32_t crc32c_fold(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
