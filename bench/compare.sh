@@ -214,7 +214,10 @@ for ((round = 1; round <= rounds; round++)); do
 done
 elapsed=$(($(date +%s) - started))
 
-machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Linux $(uname -r)"
+# The congestion control is part of the machine: BBR paces loopback traffic, which bounds iperf3
+# and every system here alike.
+congestion=$(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null || echo unknown)
+machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Linux $(uname -r), TCP congestion control $congestion"
 python3 "$root/bench/compare_report.py" "$results" \
   --machine "$machine" --date "$(date -u +%Y-%m-%d)" \
   --command "bench/compare.sh $rounds" --elapsed "$elapsed" --rounds "$rounds" \
