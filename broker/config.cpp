@@ -125,6 +125,12 @@ const std::vector<key_spec>& specs() {
          c.storage.flush_interval = std::chrono::milliseconds(ms);
          return success();
        }},
+      {{"log.preallocate.bytes", "1048576",
+        "Disk space allocated ahead of each partition's active segment, so that appends allocate "
+        "no blocks; what is left over is given back when the segment rolls. 0: none."},
+       int_field<uint64_t>(
+           [](broker_config& c) -> uint64_t& { return c.storage.preallocate_bytes; }, 0,
+           uint64_t{1} << 30)},
       {{"log.retention.check.interval.ms", "300000", "How often retention and compaction run."},
        [](broker_config& c, std::string_view v) -> result<void> {
          SLUICE_TRY(ms, parse_int<int64_t>(v, 1, INT64_MAX));

@@ -37,6 +37,14 @@ class faulty_file final : public file {
     return success();
   }
 
+  result<void> preallocate(uint64_t pos, uint64_t length) override {
+    SLUICE_TRY(owner_.check_powered());
+    if (int err = owner_.admit_preallocation(length); err != 0) {
+      return io_failure(err, "fallocate " + path().string());
+    }
+    return inner_->preallocate(pos, length);
+  }
+
   result<uint64_t> size() override {
     SLUICE_TRY(owner_.check_powered());
     return inner_->size();
@@ -118,6 +126,13 @@ std::pair<uint64_t, int> fault_injecting_filesystem::admit_write(uint64_t n) {
     return {allowed, ENOSPC};
   }
   return {n, 0};
+}
+
+int fault_injecting_filesystem::admit_preallocation(uint64_t n) {
+  std::lock_guard lock(mutex_);
+  if (write_errno_) return *write_errno_;
+  if (space_left_ && n > *space_left_) return ENOSPC;
+  return 0;
 }
 
 result<void> fault_injecting_filesystem::sync_file(file& inner) {

@@ -60,6 +60,9 @@ class fault_injecting_filesystem final : public filesystem {
   // Called by faulty_file before a write of `n` bytes: how many bytes may be written (n when no
   // fault applies), and the errno for the rest.
   std::pair<uint64_t, int> admit_write(uint64_t n);
+  // Called before preallocating `n` bytes: 0, or the errno it fails with (a full disk refuses
+  // more than it has left). Preallocated space is not counted: the writes into it are.
+  int admit_preallocation(uint64_t n);
   result<void> admit_sync();
   result<void> admit_sync_locked();
   result<void> sync_file(file& inner);

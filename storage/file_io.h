@@ -27,7 +27,11 @@ class file {
   [[nodiscard]] virtual result<void> write_at(std::span<const std::byte> src, uint64_t pos) = 0;
   // fdatasync: everything written before the call is on stable storage when it succeeds.
   [[nodiscard]] virtual result<void> sync() = 0;
+  // Cuts the file to `size`, releasing any disk space allocated past it.
   [[nodiscard]] virtual result<void> truncate(uint64_t size) = 0;
+  // Allocates disk space for [pos, pos + length) without changing the file's size, so that
+  // later writes there allocate no blocks (fallocate with FALLOC_FL_KEEP_SIZE).
+  [[nodiscard]] virtual result<void> preallocate(uint64_t pos, uint64_t length) = 0;
   [[nodiscard]] virtual result<uint64_t> size() = 0;
   // The OS descriptor for zero-copy sends (sendfile), or -1 when there is none.
   [[nodiscard]] virtual int native_handle() const = 0;

@@ -100,7 +100,8 @@ result<std::shared_ptr<partition_log>> log_manager::open_partition(const std::st
   partition_options popts{.config = config,
                           .policy = options_.policy,
                           .clock = options_.clock,
-                          .flusher = flusher_.get()};
+                          .flusher = flusher_.get(),
+                          .preallocate_bytes = options_.preallocate_bytes};
   SLUICE_TRY(log, partition_log::open(fs_, partition_dir(topic, id), topic, partition_id{id}, popts,
                                       clean, &stats));
   ++report_.partitions;

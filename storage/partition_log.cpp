@@ -221,7 +221,7 @@ result<append_info> partition_log::append(std::span<std::byte> batch) {
       h.max_timestamp = now;
       info.log_append_time = now;
     }
-    auto written = active().append(batch, h, now);
+    auto written = active().append(batch, h, now, options_.preallocate_bytes);
     if (!written) {
       if (written.error().code == errc::log_failed) failed_ = written.error();
       return annotate(written.error());

@@ -42,6 +42,9 @@ struct partition_options {
   clock_fn clock = system_clock_ms;
   storage::flusher* flusher = nullptr;  // schedules fsyncs; null: only flush() syncs
   proto::reader_limits limits;          // for decoding records in timestamp lookups and compaction
+  // Disk space allocated ahead of the active segment's end, at most (see segment::append); 0:
+  // none.
+  uint64_t preallocate_bytes = 1u << 20;
 };
 
 struct append_info {

@@ -58,6 +58,13 @@ class posix_file final : public file {
     return success();
   }
 
+  result<void> preallocate(uint64_t pos, uint64_t length) override {
+    int rc =
+        ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(pos), static_cast<off_t>(length));
+    if (rc != 0) return io_failure(errno, "fallocate " + path_.string());
+    return success();
+  }
+
   result<uint64_t> size() override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return io_failure(errno, "stat " + path_.string());

@@ -144,6 +144,7 @@ result<void> segment::rescan_tail() {
 
 result<void> segment::recover(recovery_stats* stats, bool contiguous) {
   reset_indexes();
+  may_have_tail_ = true;  // a crash may have left space preallocated past the end
   log_scanner scanner(*log_, 0, size_, batch_read_buffer, scan_limits);
   std::string reason;
   uint64_t good = 0;  // end of the last batch that passed every check
@@ -221,11 +222,29 @@ result<int64_t> segment::rolling_time(int64_t now_ms) {
   return rolling_ms_;
 }
 
+void segment::preallocate(uint64_t end, uint64_t step) {
+  if (step == 0 || end <= allocated_end_ || !preallocation_works_) return;
+  // A young segment gets as much again as it holds, so that idle partitions reserve little.
+  constexpr uint64_t min_step = 64 * 1024;
+  step = std::min(step, std::max(size_, min_step));
+  const uint64_t from = std::max(allocated_end_, size_);
+  const uint64_t to = end + step;
+  may_have_tail_ = true;
+  if (log_->preallocate(from, to - from)) {
+    allocated_end_ = to;
+  } else {
+    preallocation_works_ = false;  // the write itself reports a full disk
+  }
+}
+
 result<void> segment::append(std::span<const std::byte> batch, const proto::batch_header& header,
-                             int64_t now_ms) {
+                             int64_t now_ms, uint64_t preallocate_bytes) {
   SLUICE_TRY(ensure_loaded());
+  preallocate(size_ + batch.size(), preallocate_bytes);
   auto written = log_->write_at(batch, size_);
   if (!written) {
+    allocated_end_ = 0;  // truncating frees what was allocated past the end
+    may_have_tail_ = false;
     auto undone = log_->truncate(size_);
     if (!undone) {
       return make_error(errc::log_failed, written.error().message +
@@ -324,6 +343,8 @@ result<void> segment::truncate(uint64_t pos, offset next) {
   SLUICE_TRY(ensure_loaded());
   SLUICE_TRY(log_->truncate(pos));
   size_ = pos;
+  allocated_end_ = 0;
+  may_have_tail_ = false;
   offset_index_.truncate_from(pos);
   time_index_.truncate_from(next);
   sealed_ = false;
@@ -346,6 +367,11 @@ result<void> segment::seal() {
   std::lock_guard lock(seal_mutex_);
   if (sealed_) return success();
   SLUICE_TRY(write_indexes_locked());
+  if (may_have_tail_) {
+    SLUICE_TRY(log_->truncate(size_));
+    allocated_end_ = 0;
+    may_have_tail_ = false;
+  }
   SLUICE_TRY(log_->sync());
   SLUICE_TRY(fs_.sync_directory(dir_));
   sealed_ = true;

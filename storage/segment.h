@@ -82,8 +82,15 @@ class segment {
   // Appends one whole batch whose header (base offset already assigned) is `header`. On failure
   // the segment is as before: a partial write is cut off again, and if that fails too the error
   // is errc::log_failed.
+  //
+  // With `preallocate_bytes`, the file's disk space is first allocated that far past the end of
+  // the batch (while the segment is smaller than that, as far as it is long, at least 64 KiB),
+  // a step at a time, so that most writes allocate no blocks. This is best effort: a filesystem
+  // that cannot preallocate gets plain writes. seal() and truncate() give back what was
+  // allocated past the end.
   [[nodiscard]] result<void> append(std::span<const std::byte> batch,
-                                    const proto::batch_header& header, int64_t now_ms);
+                                    const proto::batch_header& header, int64_t now_ms,
+                                    uint64_t preallocate_bytes = 0);
 
   // The first batch whose last offset is >= target, among those that start before `end_pos`.
   [[nodiscard]] result<std::optional<batch_location>> locate(offset target, uint64_t end_pos);
@@ -151,6 +158,8 @@ class segment {
   void reset_indexes();
   // Accounts for one batch written at `position`: indexes, next offset, max timestamp.
   void index_batch(uint64_t position, const proto::batch_header& header);
+  // Makes sure disk space is allocated up to `end`, allocating `step` past it when it is not.
+  void preallocate(uint64_t end, uint64_t step);
 
   filesystem& fs_;
   fs::path dir_;
@@ -159,6 +168,9 @@ class segment {
   std::shared_ptr<file> log_;
 
   uint64_t size_ = 0;
+  uint64_t allocated_end_ = 0;       // disk space is allocated up to here (may be past size_)
+  bool may_have_tail_ = false;       // disk space may be allocated past size_: seal() frees it
+  bool preallocation_works_ = true;  // false once the filesystem refused
   int64_t max_ts_ = no_timestamp;
   bool loaded_ = false;
   std::atomic<bool> sealed_ = false;
