@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CPU seconds each side spends per GB moved, for the 1 KiB rows of compare.sh against the limits
 # they are compared with: iperf3 over loopback (sender, receiver), fio's buffered 64 KiB writes,
-# and sluice-bench producing then consuming 1,000,000 records of 1 KiB over 4 partitions (the
-# client process, and the broker over the same interval). bench/cpu_per_gb.sh [ROUNDS]
+# and sluice-bench producing (in 1 MiB batches, as compare.sh) then consuming 1,000,000 records
+# of 1 KiB over 4 partitions (the client process, and the broker over the same interval).
+# bench/cpu_per_gb.sh [ROUNDS]
 # Run bench/compare.sh first (it installs fio and iperf3 and builds build/release).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,7 +46,7 @@ print("fio buffered    %5.0f MB/s  writer %.3f core-s/GB" %
   for mode in produce consume; do
     args=(consume --topic t --records 1000000)
     [ "$mode" = produce ] && args=(produce --topic t --records 1000000 --record-size 1024 \
-      --partitions 4 --acks 1)
+      --partitions 4 --acks 1 --batch-bytes 1048576)
     before=$(ticks "$broker")
     /usr/bin/time -f "%U %S" -o "$work/time" "$bin/bench/sluice-bench" \
       --broker "127.0.0.1:$port" --json "${args[@]}" >"$work/report"
