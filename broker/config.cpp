@@ -127,10 +127,14 @@ const std::vector<key_spec>& specs() {
        }},
       {{"log.preallocate.bytes", "1048576",
         "Disk space allocated ahead of each partition's active segment, so that appends allocate "
-        "no blocks; what is left over is given back when the segment rolls. 0: none."},
-       int_field<uint64_t>(
-           [](broker_config& c) -> uint64_t& { return c.storage.preallocate_bytes; }, 0,
-           uint64_t{1} << 30)},
+        "no blocks; what is left over is given back when the segment rolls. 0: none; else 65536 "
+        "to 1073741824."},
+       [](broker_config& c, std::string_view v) -> result<void> {
+         SLUICE_TRY(n, parse_int<uint64_t>(v, 0, uint64_t{1} << 30));
+         if (n != 0 && n < 65536) return bad("0, or an integer from 65536 to 1073741824");
+         c.storage.preallocate_bytes = n;
+         return success();
+       }},
       {{"log.retention.check.interval.ms", "300000", "How often retention and compaction run."},
        [](broker_config& c, std::string_view v) -> result<void> {
          SLUICE_TRY(ms, parse_int<int64_t>(v, 1, INT64_MAX));

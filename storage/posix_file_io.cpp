@@ -59,9 +59,10 @@ class posix_file final : public file {
   }
 
   result<void> preallocate(uint64_t pos, uint64_t length) override {
-    int rc =
-        ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(pos), static_cast<off_t>(length));
-    if (rc != 0) return io_failure(errno, "fallocate " + path_.string());
+    while (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(pos),
+                       static_cast<off_t>(length)) != 0) {
+      if (errno != EINTR) return io_failure(errno, "fallocate " + path_.string());
+    }
     return success();
   }
 

@@ -6,12 +6,15 @@
 
 #include "proto/byte_order.h"
 #include "storage/errc.h"
+#include "storage/log.h"
 
 namespace sluice::storage {
 namespace {
 
 constexpr size_t header_walk_buffer = 16 << 10;
 constexpr size_t batch_read_buffer = 1 << 20;
+// The least a young segment preallocates ahead (see segment::append).
+constexpr uint64_t min_preallocation = 64 << 10;
 
 // Batches on disk are bounded only by the file; a corrupt length is caught against its size.
 const proto::reader_limits scan_limits{.max_batch_bytes = size_t{INT32_MAX} + 12,
@@ -144,7 +147,6 @@ result<void> segment::rescan_tail() {
 
 result<void> segment::recover(recovery_stats* stats, bool contiguous) {
   reset_indexes();
-  may_have_tail_ = true;  // a crash may have left space preallocated past the end
   log_scanner scanner(*log_, 0, size_, batch_read_buffer, scan_limits);
   std::string reason;
   uint64_t good = 0;  // end of the last batch that passed every check
@@ -176,8 +178,10 @@ result<void> segment::recover(recovery_stats* stats, bool contiguous) {
     good = scanner.position();
     if (stats) ++stats->batches_scanned;
   }
+  // Also when nothing is cut: frees what a crash left preallocated past the end.
+  SLUICE_TRY(log_->truncate(good));
+  allocated_end_ = good;
   if (good < size_) {
-    SLUICE_TRY(log_->truncate(good));
     if (stats) {
       stats->bytes_truncated += size_ - good;
       stats->truncation_reason = reason;
@@ -224,16 +228,20 @@ result<int64_t> segment::rolling_time(int64_t now_ms) {
 
 void segment::preallocate(uint64_t end, uint64_t step) {
   if (step == 0 || end <= allocated_end_ || !preallocation_works_) return;
-  // A young segment gets as much again as it holds, so that idle partitions reserve little.
-  constexpr uint64_t min_step = 64 * 1024;
-  step = std::min(step, std::max(size_, min_step));
+  // A young segment gets as much again as it holds, so that idle partitions reserve little; a
+  // batch larger than the step gets room for another like it.
+  step = std::max(std::min(step, std::max(size_, min_preallocation)), end - size_);
   const uint64_t from = std::max(allocated_end_, size_);
   const uint64_t to = end + step;
-  may_have_tail_ = true;
-  if (log_->preallocate(from, to - from)) {
-    allocated_end_ = to;
-  } else {
+  // Even on failure: part of the range may be allocated, and seal() frees it.
+  allocated_end_ = to;
+  if (auto done = log_->preallocate(from, to - from); !done) {
     preallocation_works_ = false;  // the write itself reports a full disk
+    static std::atomic<bool> warned = false;
+    if (!warned.exchange(true)) {
+      log_warn(done.error().message +
+               "; appending without preallocation (later refusals are not logged)");
+    }
   }
 }
 
@@ -243,8 +251,7 @@ result<void> segment::append(std::span<const std::byte> batch, const proto::batc
   preallocate(size_ + batch.size(), preallocate_bytes);
   auto written = log_->write_at(batch, size_);
   if (!written) {
-    allocated_end_ = 0;  // truncating frees what was allocated past the end
-    may_have_tail_ = false;
+    allocated_end_ = size_;  // truncating frees what was allocated past the end
     auto undone = log_->truncate(size_);
     if (!undone) {
       return make_error(errc::log_failed, written.error().message +
@@ -343,8 +350,7 @@ result<void> segment::truncate(uint64_t pos, offset next) {
   SLUICE_TRY(ensure_loaded());
   SLUICE_TRY(log_->truncate(pos));
   size_ = pos;
-  allocated_end_ = 0;
-  may_have_tail_ = false;
+  allocated_end_ = pos;
   offset_index_.truncate_from(pos);
   time_index_.truncate_from(next);
   sealed_ = false;
@@ -367,11 +373,9 @@ result<void> segment::seal() {
   std::lock_guard lock(seal_mutex_);
   if (sealed_) return success();
   SLUICE_TRY(write_indexes_locked());
-  if (may_have_tail_) {
-    SLUICE_TRY(log_->truncate(size_));
-    allocated_end_ = 0;
-    may_have_tail_ = false;
-  }
+  // Giving back the preallocated tail is best effort: it holds no data, and failing the seal
+  // for it would fail the partition.
+  if (allocated_end_ > size_ && log_->truncate(size_)) allocated_end_ = size_;
   SLUICE_TRY(log_->sync());
   SLUICE_TRY(fs_.sync_directory(dir_));
   sealed_ = true;

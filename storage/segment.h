@@ -84,10 +84,10 @@ class segment {
   // is errc::log_failed.
   //
   // With `preallocate_bytes`, the file's disk space is first allocated that far past the end of
-  // the batch (while the segment is smaller than that, as far as it is long, at least 64 KiB),
-  // a step at a time, so that most writes allocate no blocks. This is best effort: a filesystem
-  // that cannot preallocate gets plain writes. seal() and truncate() give back what was
-  // allocated past the end.
+  // the batch (while the segment is smaller than that, as far as it is long, at least 64 KiB;
+  // never less than the batch), a step at a time, so that most writes allocate no blocks. This is
+  // best effort: a filesystem that cannot preallocate gets plain writes. seal() and truncate() give
+  // back what was allocated past the end.
   [[nodiscard]] result<void> append(std::span<const std::byte> batch,
                                     const proto::batch_header& header, int64_t now_ms,
                                     uint64_t preallocate_bytes = 0);
@@ -117,8 +117,8 @@ class segment {
   [[nodiscard]] result<void> sync() { return log_->sync(); }
 
   // Ends the time index at the segment's max timestamp. Called when the segment stops taking
-  // appends; afterwards the segment's in-memory state changes no more, so seal() may run on
-  // another thread while readers use it.
+  // appends; afterwards the segment's in-memory state changes no more (but for seal() giving
+  // back preallocated space), so seal() may run on another thread while readers use it.
   void finish();
 
   // finish(), then writes both index files and syncs all three files. Done for a segment that
@@ -168,8 +168,9 @@ class segment {
   std::shared_ptr<file> log_;
 
   uint64_t size_ = 0;
-  uint64_t allocated_end_ = 0;       // disk space is allocated up to here (may be past size_)
-  bool may_have_tail_ = false;       // disk space may be allocated past size_: seal() frees it
+  // Disk space may be allocated up to here; past size_, seal() frees it. Once the segment takes
+  // no more appends, only seal() changes it, under seal_mutex_.
+  uint64_t allocated_end_ = 0;
   bool preallocation_works_ = true;  // false once the filesystem refused
   int64_t max_ts_ = no_timestamp;
   bool loaded_ = false;

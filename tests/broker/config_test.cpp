@@ -25,6 +25,7 @@ TEST_CASE("config keys map to settings, later ones winning", "[broker][config]")
                         {"log.retention.ms", "1000", "a"},
                         {"log.cleanup.policy", "compact", "a"},
                         {"metrics.listen", "", "a"},
+                        {"log.preallocate.bytes", "0", "a"},
                         {"log.retention.ms", "2000", "--set"}});
   REQUIRE(c);
   CHECK(c.value().listen.port == 0);
@@ -32,6 +33,7 @@ TEST_CASE("config keys map to settings, later ones winning", "[broker][config]")
   CHECK(c.value().storage.defaults.retention_ms == 2000);
   CHECK(c.value().storage.defaults.cleanup_compact);
   CHECK_FALSE(c.value().metrics_listen);
+  CHECK(c.value().storage.preallocate_bytes == 0);
 }
 
 TEST_CASE("unknown keys and bad values name the key and the source", "[broker][config]") {
@@ -49,6 +51,10 @@ TEST_CASE("unknown keys and bad values name the key and the source", "[broker][c
             "log.segment.bytes=5: expected an integer from 1024") != std::string::npos);
   auto bad_address = make_config({{"listen", "nowhere", "--set"}});
   CHECK(bad_address.error().message.find("expected host:port") != std::string::npos);
+  auto tiny_step = make_config({{"log.preallocate.bytes", "4096", "--set"}});
+  CHECK(tiny_step.error().message.find(
+            "log.preallocate.bytes=4096: expected 0, or an integer from 65536") !=
+        std::string::npos);
   auto budget = make_config({{"queued.max.request.bytes", "2048", "--set"}});
   CHECK(budget.error().message.find("at least socket.request.max.bytes") != std::string::npos);
 }
@@ -62,4 +68,5 @@ TEST_CASE("every key has a default that the config accepts", "[broker][config]")
   REQUIRE(c);
   CHECK(c.value().listen.port == 9292);
   CHECK(c.value().storage.data_dir == "./data");
+  CHECK(c.value().storage.preallocate_bytes == 1u << 20);
 }
