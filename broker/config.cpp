@@ -130,8 +130,12 @@ const std::vector<key_spec>& specs() {
         "no blocks; what is left over is given back when the segment rolls. 0: none; else 65536 "
         "to 1073741824."},
        [](broker_config& c, std::string_view v) -> result<void> {
-         SLUICE_TRY(n, parse_int<uint64_t>(v, 0, uint64_t{1} << 30));
-         if (n != 0 && n < 65536) return bad("0, or an integer from 65536 to 1073741824");
+         constexpr uint64_t max = uint64_t{1} << 30;
+         SLUICE_TRY(n, parse_int<uint64_t>(v, 0, max));
+         if (n != 0 && n < storage::min_preallocate_bytes) {
+           return bad("0, or an integer from " + std::to_string(storage::min_preallocate_bytes) +
+                      " to " + std::to_string(max));
+         }
          c.storage.preallocate_bytes = n;
          return success();
        }},

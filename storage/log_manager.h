@@ -30,7 +30,7 @@ struct log_manager_options {
   log_config defaults;
   flush_policy policy = flush_policy::interval;
   std::chrono::milliseconds flush_interval{1000};
-  uint64_t preallocate_bytes = 1u << 20;  // see partition_options
+  uint64_t preallocate_bytes = default_preallocate_bytes;  // see partition_options
   // How often retention and compaction run; zero: never in the background (call
   // run_maintenance).
   std::chrono::milliseconds maintenance_interval{300'000};

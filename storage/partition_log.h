@@ -36,6 +36,8 @@ using clock_fn = std::function<int64_t()>;  // wall-clock milliseconds since the
 
 [[nodiscard]] int64_t system_clock_ms();
 
+inline constexpr uint64_t default_preallocate_bytes = 1u << 20;
+
 struct partition_options {
   log_config config;
   flush_policy policy = flush_policy::interval;
@@ -44,7 +46,7 @@ struct partition_options {
   proto::reader_limits limits;          // for decoding records in timestamp lookups and compaction
   // Disk space allocated ahead of the active segment's end, at most (see segment::append); 0:
   // none.
-  uint64_t preallocate_bytes = 1u << 20;
+  uint64_t preallocate_bytes = default_preallocate_bytes;
 };
 
 struct append_info {

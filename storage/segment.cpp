@@ -13,8 +13,6 @@ namespace {
 
 constexpr size_t header_walk_buffer = 16 << 10;
 constexpr size_t batch_read_buffer = 1 << 20;
-// The least a young segment preallocates ahead (see segment::append).
-constexpr uint64_t min_preallocation = 64 << 10;
 
 // Batches on disk are bounded only by the file; a corrupt length is caught against its size.
 const proto::reader_limits scan_limits{.max_batch_bytes = size_t{INT32_MAX} + 12,
@@ -230,7 +228,7 @@ void segment::preallocate(uint64_t end, uint64_t step) {
   if (step == 0 || end <= allocated_end_ || !preallocation_works_) return;
   // A young segment gets as much again as it holds, so that idle partitions reserve little; a
   // batch larger than the step gets room for another like it.
-  step = std::max(std::min(step, std::max(size_, min_preallocation)), end - size_);
+  step = std::max(std::min(step, std::max(size_, min_preallocate_bytes)), end - size_);
   const uint64_t from = std::max(allocated_end_, size_);
   const uint64_t to = end + step;
   // Even on failure: part of the range may be allocated, and seal() frees it.

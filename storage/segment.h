@@ -40,6 +40,10 @@ struct recovery_stats {
 // Timestamp of a segment or batch that has none.
 inline constexpr int64_t no_timestamp = -1;
 
+// The least disk space a segment preallocates ahead at a time (see segment::append), and so the
+// least nonzero preallocation step a broker accepts.
+inline constexpr uint64_t min_preallocate_bytes = 64 << 10;
+
 // The partitionLeaderEpoch the log stamps on every batch: a single node is always epoch 0.
 // The field is outside the CRC, so recovery checks it against this value.
 inline constexpr int32_t leader_epoch = 0;
