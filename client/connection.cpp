@@ -151,7 +151,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
       break;
     }
     response r;
-    r.frame = std::make_unique_for_overwrite<std::byte[]>(length.value());
+    r.frame = frames_.take(length.value());
     const std::span<const std::byte> frame(r.frame.get(), length.value());
     co_await asio::async_read(l->socket, asio::buffer(r.frame.get(), frame.size()),
                               transfer_all_at_once(), into(ec));

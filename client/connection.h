@@ -15,14 +15,15 @@
 #include "client/asio.h"
 #include "client/config.h"
 #include "client/errors.h"
+#include "client/frame_pool.h"
 #include "sluice/v1/sluice.pb.h"
 
 namespace sluice::client {
 
 struct response {
   v1::ResponseMeta meta;
-  std::unique_ptr<std::byte[]> frame;  // owns the bytes `data` views
-  std::span<const std::byte> data;     // the data section (record batches of a fetch)
+  frame_ptr frame;                  // owns the bytes `data` views
+  std::span<const std::byte> data;  // the data section (record batches of a fetch)
 };
 
 class connection {
@@ -61,6 +62,9 @@ class connection {
 
   asio::any_io_executor executor_;
   client_config config_;
+  // Room for seven idle frames of a default 1 MiB fetch (each rounds up to 1 MiB + 64 KiB).
+  static constexpr size_t idle_frame_bytes = 8u << 20;
+  frame_pool frames_{idle_frame_bytes};
   std::shared_ptr<link> link_;
   bool closed_ = false;
   // Calls connect and write one at a time, in the order they were made, so requests reach the
