@@ -254,6 +254,14 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     st.decoding = 0;
     if (st.generation != j.generation) continue;  // sought or reset meanwhile
     if (j.decoded.problem && !error_once) error_once = std::move(j.decoded.problem);
+    if (j.decoded.corrupt_at) {
+      // Fetched again from the corrupt batch, so poll() reports it until the application seeks
+      // past it; what was fetched after it goes.
+      forget(st.clear_held());
+      st.fetch_position = *j.decoded.corrupt_at;
+      st.generation = ++next_generation;
+      wake_fetcher();
+    }
     if (j.decoded.records.left() == 0) continue;
     buffered_total += j.decoded.records.left();
     buffered_bytes += j.decoded.records.bytes;

@@ -1,5 +1,7 @@
 #include "client/fetched_slice.h"
 
+#include <algorithm>
+
 #include "client/errors.h"
 #include "proto/batch_reader.h"
 
@@ -20,7 +22,7 @@ checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const respo
                           std::span<const std::byte> bytes, int64_t from) {
   checked_slice out;
   out.next_offset = from;
-  proto::batch_iterator batches(bytes);
+  proto::batch_iterator batches(bytes, {.verify_crc = false});  // decode_slice checks them
   while (true) {
     auto batch = batches.next();
     if (!batch) {
@@ -51,10 +53,17 @@ decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice
   auto fail = [&](const std::string& why) {
     if (!out.problem) out.problem = make_error(errc::protocol_error, name(tp) + ": " + why);
   };
-  proto::batch_iterator batches(slice.batches, {.verify_crc = false});  // checked already
+  proto::batch_iterator batches(slice.batches);
   while (true) {
     auto batch = batches.next();
-    if (!batch || !batch.value()) break;  // errors are unreachable after check_slice
+    if (!batch) {  // a wrong CRC: check_slice found every length sound
+      fail(batch.error().message);
+      auto header = proto::parse_batch_header(slice.batches.subspan(batches.position()));
+      // Records before `from` were handed out from an earlier fetch.
+      out.corrupt_at = std::max(slice.from, header ? header.value().base_offset.value : 0);
+      break;
+    }
+    if (!batch.value()) break;
     const auto& h = batch.value()->header;
     if (h.is_control() || h.next_offset().value <= slice.from) continue;
     auto records = proto::record_iterator::open(*batch.value());

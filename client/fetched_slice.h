@@ -1,7 +1,9 @@
 // A partition's part of a fetch response on its way to the application: the network thread
-// checks its batches (lengths, CRCs) and moves on to the next fetch; poll() decodes the records
-// on the application's thread into views of the response, which poll_views() hands out as they
-// are and poll() copies once it has released the consumer's mutex.
+// checks its batches' lengths and moves on to the next fetch; poll() checks their CRCs and
+// decodes the records on the application's thread into views of the response, which
+// poll_views() hands out as they are and poll() copies once it has released the consumer's
+// mutex. Checking the CRCs there, as Kafka's consumer does, keeps the network thread, the
+// busier of the two, to reading the socket.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,7 @@ namespace sluice::client {
 
 struct fetched_slice {
   std::shared_ptr<const response> owner;  // keeps `batches` alive
-  std::span<const std::byte> batches;     // whole batches, lengths and CRCs checked
+  std::span<const std::byte> batches;     // whole batches, lengths checked, CRCs not yet
   int64_t from = 0;                       // records before this offset are not handed out
   size_t records = 0;                     // records in the batches, for flow control
 };
@@ -56,11 +58,14 @@ struct decoded_records {
 struct decoded_slice {
   decoded_records records;
   std::optional<sluice::error> problem;  // the first malformed batch or record, if any
+  // The base offset of a batch whose CRC is wrong. Nothing from it on was decoded; the partition
+  // is to be fetched again from there.
+  std::optional<int64_t> corrupt_at;
 };
 
 // Decodes the records of `slice` at or after slice.from into views; copies nothing. A malformed
-// record ends its batch; the other batches are still decoded. REQUIRES: `slice` came from
-// check_slice.
+// record ends its batch; the other batches are still decoded. A batch whose CRC is wrong ends the
+// slice. REQUIRES: `slice` came from check_slice.
 decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice);
 
 }  // namespace sluice::client

@@ -87,19 +87,31 @@ TEST_CASE("control batches move the next offset but hand out nothing") {
   CHECK(values(out) == std::vector<std::string>{"v0", "v1", "v2", "v4"});
 }
 
-TEST_CASE("a batch with a bad CRC ends the slice and is named") {
+TEST_CASE("a batch with a bad CRC ends the decoded slice, is named, and is fetched again") {
   auto second = batch_at(3, 2);
   second.back() ^= std::byte{0xff};
   auto first = batch_at(0, 3);
-  auto bytes = concat({first, second});
+  auto third = batch_at(5, 2);
+  auto bytes = concat({first, second, third});
+  // The network thread checks lengths only.
   auto c = check_slice(tp, nullptr, bytes, 0);
-  REQUIRE(c.bad);
-  CHECK_THAT(c.bad->message, Catch::Contains("t-0") && Catch::Contains("CRC"));
-  CHECK(c.next_offset == 3);
-  CHECK(c.slice.batches.size() == first.size());
+  REQUIRE_FALSE(c.bad);
+  CHECK(c.next_offset == 7);
   auto out = decode_slice(tp, c.slice);
-  REQUIRE_FALSE(out.problem);
-  CHECK(out.records.records.size() == 3);
+  REQUIRE(out.problem);
+  CHECK_THAT(out.problem->message, Catch::Contains("t-0") && Catch::Contains("CRC"));
+  CHECK(out.corrupt_at == 3);
+  CHECK(values(out) == std::vector<std::string>{"v0", "v1", "v2"});
+}
+
+TEST_CASE("a bad CRC in the batch holding the fetch offset is fetched again from that offset") {
+  auto batch = batch_at(0, 5);
+  batch.back() ^= std::byte{0xff};
+  auto c = check_slice(tp, nullptr, batch, 3);
+  auto out = decode_slice(tp, c.slice);
+  REQUIRE(out.problem);
+  CHECK(out.corrupt_at == 3);
+  CHECK(out.records.records.empty());
 }
 
 TEST_CASE("records of a compressed batch stay valid with the slice's memory") {
