@@ -90,10 +90,8 @@ result<void> consumer::seek(const topic_partition& tp, int64_t offset) {
     return make_error(errc::invalid_argument,
                       tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
   }
-  d.forget(it->second.clear_held());
-  it->second.fetch_position = offset;
+  d.refetch(it->second, offset);
   it->second.position = offset;
-  it->second.generation = ++d.next_generation;
   d.wake_fetcher();
   return success();
 }
@@ -257,9 +255,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     if (j.decoded.corrupt_at) {
       // Fetched again from the corrupt batch, so poll() reports it until the application seeks
       // past it; what was fetched after it goes.
-      forget(st.clear_held());
-      st.fetch_position = *j.decoded.corrupt_at;
-      st.generation = ++next_generation;
+      refetch(st, j.decoded.corrupt_at);
       wake_fetcher();
     }
     if (j.decoded.records.left() == 0) continue;

@@ -213,9 +213,7 @@ awaitable<void> consumer::impl::fetch_loop() {
           auto& st = it->second;
           if (p.high_watermark() >= 0) st.high_watermark = p.high_watermark();
           if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
-            st.fetch_position.reset();
-            st.generation = ++next_generation;  // drops what poll() is decoding, too
-            forget(st.clear_held());
+            refetch(st, std::nullopt);
             continue;
           }
           if (p.error().code() != v1::NONE) {

@@ -113,6 +113,13 @@ struct consumer::impl {
     buffered_total -= h.records;
     buffered_bytes -= h.bytes;
   }
+  // Drops what `st` holds and anything fetched or being decoded for it, and fetches it again
+  // from `from` (nullopt: from where auto_offset_reset says). REQUIRES: mu held.
+  void refetch(partition_state& st, std::optional<int64_t> from) {
+    forget(st.clear_held());
+    st.fetch_position = from;
+    st.generation = ++next_generation;
+  }
   // Whether prefetching is to pause. REQUIRES: mu held.
   [[nodiscard]] bool buffer_full() const {
     return buffered_total >= config.max_buffered_records ||

@@ -33,7 +33,8 @@ struct checked_slice {
   std::optional<error> bad;  // what is wrong with the first bad batch
 };
 
-// Checks the batches of `bytes`, a fetch response's data for `tp` asked from offset `from`.
+// Checks the lengths of the batches of `bytes`, a fetch response's data for `tp` asked from
+// offset `from`.
 checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const response> owner,
                           std::span<const std::byte> bytes, int64_t from);
 
