@@ -125,6 +125,10 @@ const std::vector<key_spec>& specs() {
          c.storage.flush_interval = std::chrono::milliseconds(ms);
          return success();
        }},
+      {{"log.flush.threads", "4",
+        "Partitions fsynced at once. Each is synced by one thread at a time; more threads let "
+        "the disk complete the fsyncs of different partitions together."},
+       int_field<int>([](broker_config& c) -> int& { return c.storage.flush_threads; }, 1, 64)},
       {{"log.preallocate.bytes", "1048576",
         "Disk space allocated ahead of each partition's active segment, so that appends allocate "
         "no blocks; what is left over is given back when the segment rolls. 0: none; else 65536 "

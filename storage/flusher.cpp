@@ -1,15 +1,21 @@
 #include "storage/flusher.h"
 
+#include <algorithm>
+
 #include "storage/errc.h"
 #include "storage/partition_log.h"
 
 namespace sluice::storage {
 
-flusher::flusher(flush_policy policy, std::chrono::milliseconds interval, observer_fn on_flush)
+flusher::flusher(flush_policy policy, std::chrono::milliseconds interval, observer_fn on_flush,
+                 int threads)
     : policy_(policy),
       interval_(interval),
       on_flush_(std::move(on_flush)),
-      thread_([this] { run(); }) {}
+      next_tick_(std::chrono::steady_clock::now() + interval) {
+  for (int i = 0; i < std::max(threads, 1); ++i)
+    threads_.emplace_back([this] { run(); });
+}
 
 flusher::~flusher() {
   stop();
@@ -77,60 +83,59 @@ void flusher::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    wake_.notify_one();
+    wake_.notify_all();
   }
-  thread_.join();
+  for (auto& t : threads_)
+    t.join();
+}
+
+std::map<partition_log*, flusher::pending>::iterator flusher::next_due() {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if ((it->second.urgent || stopping_) && !flushing_.contains(it->first)) return it;
+  }
+  return pending_.end();
 }
 
 void flusher::run() {
-  auto next_tick = std::chrono::steady_clock::now() + interval_;
   std::unique_lock lock(mutex_);
   while (true) {
-    auto has_urgent = [&] {
-      for (const auto& [_, p] : pending_) {
-        if (p.urgent) return true;
-      }
-      return false;
-    };
-    if (policy_ == flush_policy::interval) {
-      wake_.wait_until(lock, next_tick, [&] { return stopping_ || has_urgent(); });
-    } else {
-      wake_.wait(lock, [&] { return stopping_ || has_urgent(); });
+    if (policy_ == flush_policy::interval && std::chrono::steady_clock::now() >= next_tick_) {
+      next_tick_ = std::chrono::steady_clock::now() + interval_;
+      for (auto& [_, p] : pending_)
+        p.urgent = true;
     }
-    bool tick = policy_ == flush_policy::interval && std::chrono::steady_clock::now() >= next_tick;
-    if (tick) next_tick = std::chrono::steady_clock::now() + interval_;
-
-    std::map<partition_log*, pending> batch;
-    if (stopping_ || tick || policy_ == flush_policy::always) {
-      batch.swap(pending_);
-    } else {
-      for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->second.urgent) {
-          batch.insert(pending_.extract(it++));
-        } else {
-          ++it;
-        }
+    auto due = next_due();
+    if (due == pending_.end()) {
+      if (stopping_ && pending_.empty() && flushing_.empty()) return;
+      if (policy_ == flush_policy::interval && !stopping_) {
+        wake_.wait_until(lock, next_tick_);
+      } else {
+        wake_.wait(lock);
       }
+      continue;
     }
-    bool stop_now = stopping_;
+    partition_log* key = due->first;
+    pending p = std::move(due->second);
+    pending_.erase(due);
+    flushing_.insert(key);
     lock.unlock();
-    flush_all(batch);
+    flush_one(p);
     lock.lock();
-    if (stop_now && pending_.empty()) return;
+    flushing_.erase(key);
+    // Stopping: the others wait for the last flush to end before they return.
+    if (stopping_) wake_.notify_all();
   }
 }
 
-void flusher::flush_all(std::map<partition_log*, pending>& batch) {
-  for (auto& [_, p] : batch) {
-    const auto started = std::chrono::steady_clock::now();
-    auto flushed = p.log->flush();
-    if (on_flush_) on_flush_(std::chrono::steady_clock::now() - started);
-    for (auto& w : p.waiters) {
-      if (auto answer = verdict(*p.log, w, &flushed)) {
-        w.done(*answer);
-      } else {
-        enqueue(p.log, std::move(w));  // appended after this flush started
-      }
+void flusher::flush_one(pending& p) {
+  const auto started = std::chrono::steady_clock::now();
+  auto flushed = p.log->flush();
+  if (on_flush_) on_flush_(std::chrono::steady_clock::now() - started);
+  for (auto& w : p.waiters) {
+    if (auto answer = verdict(*p.log, w, &flushed)) {
+      w.done(*answer);
+    } else {
+      enqueue(p.log, std::move(w));  // appended after this flush started
     }
   }
 }

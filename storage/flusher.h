@@ -1,5 +1,8 @@
-// Group commit: a thread that fsyncs partitions with appends waiting on them. Every append that
-// arrives while an fsync runs is covered by the next one, so many appends share one fdatasync.
+// Group commit: threads that fsync partitions with appends waiting on them. Every append that
+// arrives while a partition's fsync runs is covered by its next one, so many appends share one
+// fdatasync. Each partition is flushed by one thread at a time; different partitions are flushed
+// in parallel, as many at once as there are threads, so that a device that completes concurrent
+// flushes together (ext4 commits them in one journal transaction) is kept busy.
 // Under flush policy `interval` it also flushes every dirty partition once per interval.
 #pragma once
 
@@ -9,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -25,8 +29,10 @@ class flusher {
 
   using observer_fn = std::function<void(std::chrono::nanoseconds)>;
 
-  // `on_flush`, if set, is told how long each partition flush took (for metrics).
-  flusher(flush_policy policy, std::chrono::milliseconds interval, observer_fn on_flush = {});
+  // `on_flush`, if set, is told how long each partition flush took (for metrics); it is called
+  // from all `threads` (at least 1) flushing threads.
+  flusher(flush_policy policy, std::chrono::milliseconds interval, observer_fn on_flush = {},
+          int threads = 1);
   ~flusher();
   flusher(const flusher&) = delete;
   flusher& operator=(const flusher&) = delete;
@@ -34,7 +40,7 @@ class flusher {
   // Calls `done` once the append `appended` of `log` is durable, or with the error that stops it
   // from ever being: its fsync failed, it was cut off (its offsets may be reused by later
   // appends, which the append's epoch tells apart), or the log closed or failed. `done` runs on
-  // the flusher thread, or inline when the answer is known at once, and must not block.
+  // a flusher thread, or inline when the answer is known at once, and must not block.
   void when_durable(std::shared_ptr<partition_log> log, const append_info& appended, done_fn done);
 
   // Marks `log` as having unsynced appends. Under `always` it is flushed at once; under
@@ -42,7 +48,7 @@ class flusher {
   // at once under every policy (a rolled segment waits to be sealed).
   void schedule(std::shared_ptr<partition_log> log, bool urgent = false);
 
-  // Flushes what is pending, completes every waiter, and stops the thread.
+  // Flushes what is pending, completes every waiter, and stops the threads.
   void stop();
 
  private:
@@ -58,12 +64,14 @@ class flusher {
   struct pending {
     std::shared_ptr<partition_log> log;
     std::vector<waiter> waiters;
-    bool urgent = false;  // someone waits, or the policy is `always`
+    bool urgent = false;  // someone waits, the policy is `always`, or the interval ran out
   };
 
   void run();
-  // Flushes each log once and completes the waiters it satisfies or fails.
-  void flush_all(std::map<partition_log*, pending>& batch);
+  // The next entry due for a flush whose log no thread is flushing, or end. REQUIRES: mutex_.
+  std::map<partition_log*, pending>::iterator next_due();
+  // Flushes the log once and completes the waiters it satisfies or fails.
+  void flush_one(pending& p);
 
   const flush_policy policy_;
   const std::chrono::milliseconds interval_;
@@ -71,8 +79,10 @@ class flusher {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::map<partition_log*, pending> pending_;
+  std::set<partition_log*> flushing_;  // logs a thread is flushing now
+  std::chrono::steady_clock::time_point next_tick_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace sluice::storage

@@ -50,8 +50,9 @@ result<std::unique_ptr<log_manager>> log_manager::open(log_manager_options optio
   SLUICE_TRY(mgr->lock_data_dir());
   SLUICE_TRY(clean, mgr->fs_.exists(dir / clean_marker));
   mgr->report_.clean = clean;
-  mgr->flusher_ = std::make_unique<storage::flusher>(
-      mgr->options_.policy, mgr->options_.flush_interval, mgr->options_.on_flush);
+  mgr->flusher_ =
+      std::make_unique<storage::flusher>(mgr->options_.policy, mgr->options_.flush_interval,
+                                         mgr->options_.on_flush, mgr->options_.flush_threads);
   SLUICE_TRY(mgr->load(clean));
   // From here on a crash is an unclean shutdown.
   SLUICE_TRY(mgr->fs_.remove(dir / clean_marker));

@@ -30,6 +30,7 @@ struct log_manager_options {
   log_config defaults;
   flush_policy policy = flush_policy::interval;
   std::chrono::milliseconds flush_interval{1000};
+  int flush_threads = 4;                                   // partitions fsynced at once
   uint64_t preallocate_bytes = default_preallocate_bytes;  // see partition_options
   // How often retention and compaction run; zero: never in the background (call
   // run_maintenance).

@@ -10,10 +10,115 @@
 
 using namespace sluice;
 
+namespace {
+
+// The real filesystem, except that fsyncs of files under `held_dir` block until release().
+class holding_filesystem final : public storage::filesystem {
+ public:
+  explicit holding_filesystem(storage::fs::path held_dir) : held_dir_(std::move(held_dir)) {}
+
+  // Waits until an fsync is blocked; false if none is within 30 s.
+  bool wait_until_holding() {
+    std::unique_lock lock(m_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return holding_ > 0; });
+  }
+  void release() {
+    std::lock_guard lock(m_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+  result<std::shared_ptr<storage::file>> open(const storage::fs::path& path, bool create) override {
+    SLUICE_TRY(f, inner_.open(path, create));
+    if (path.parent_path() != held_dir_) return f;
+    return std::shared_ptr<storage::file>(std::make_shared<held_file>(*this, std::move(f)));
+  }
+  result<bool> exists(const storage::fs::path& p) override { return inner_.exists(p); }
+  result<void> remove(const storage::fs::path& p) override { return inner_.remove(p); }
+  result<void> remove_all(const storage::fs::path& p) override { return inner_.remove_all(p); }
+  result<void> rename(const storage::fs::path& from, const storage::fs::path& to) override {
+    return inner_.rename(from, to);
+  }
+  result<void> create_directories(const storage::fs::path& p) override {
+    return inner_.create_directories(p);
+  }
+  result<std::vector<std::string>> list(const storage::fs::path& dir) override {
+    return inner_.list(dir);
+  }
+  result<void> sync_directory(const storage::fs::path& dir) override {
+    return inner_.sync_directory(dir);
+  }
+
+ private:
+  class held_file final : public storage::file {
+   public:
+    held_file(holding_filesystem& fs, std::shared_ptr<storage::file> inner)
+        : fs_(fs), inner_(std::move(inner)) {}
+    result<size_t> read_at(std::span<std::byte> dst, uint64_t pos) override {
+      return inner_->read_at(dst, pos);
+    }
+    result<void> write_at(std::span<const std::byte> src, uint64_t pos) override {
+      return inner_->write_at(src, pos);
+    }
+    result<void> sync() override {
+      {
+        std::unique_lock lock(fs_.m_);
+        ++fs_.holding_;
+        fs_.cv_.notify_all();
+        fs_.cv_.wait(lock, [&] { return fs_.released_; });
+        --fs_.holding_;
+      }
+      return inner_->sync();
+    }
+    result<void> truncate(uint64_t size) override { return inner_->truncate(size); }
+    result<void> preallocate(uint64_t pos, uint64_t length) override {
+      return inner_->preallocate(pos, length);
+    }
+    result<uint64_t> size() override { return inner_->size(); }
+    int native_handle() const override { return inner_->native_handle(); }
+    const storage::fs::path& path() const override { return inner_->path(); }
+
+   private:
+    holding_filesystem& fs_;
+    std::shared_ptr<storage::file> inner_;
+  };
+
+  storage::filesystem& inner_ = storage::posix_filesystem();
+  const storage::fs::path held_dir_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  int holding_ = 0;
+  bool released_ = false;
+};
+
+// Counts the calls of a durability callback, and waits for them.
+struct completions {
+  std::mutex m;
+  std::condition_variable cv;
+  int ok = 0;
+  storage::flusher::done_fn callback() {
+    return [this](const result<void>& r) {
+      REQUIRE(r);
+      std::lock_guard lock(m);
+      ++ok;
+      cv.notify_all();
+    };
+  }
+  bool wait_for(int n, std::chrono::seconds limit) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, limit, [&] { return ok >= n; });
+  }
+};
+
+}  // namespace
+
 TEST_CASE("group commit: appends waiting together share fsyncs", "[storage][flusher]") {
+  const int threads = GENERATE(1, 4);
+  INFO(threads << " flushing threads");
   test::temp_dir dir;
   storage::fault_injecting_filesystem fs;
-  storage::flusher flusher(storage::flush_policy::always, std::chrono::milliseconds(1000));
+  storage::flusher flusher(storage::flush_policy::always, std::chrono::milliseconds(1000), {},
+                           threads);
   storage::partition_options o;
   o.policy = storage::flush_policy::always;
   o.flusher = &flusher;
@@ -77,4 +182,69 @@ TEST_CASE("flush policy interval syncs dirty partitions on its own", "[storage][
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   CHECK(log->durable_end() == offset{2});
+}
+
+TEST_CASE("a partition whose fsync is slow does not hold back another's", "[storage][flusher]") {
+  test::temp_dir dir;
+  holding_filesystem fs(dir / "t-0");
+  storage::flusher flusher(storage::flush_policy::always, std::chrono::milliseconds(1000), {}, 2);
+  storage::partition_options o;
+  o.policy = storage::flush_policy::always;
+  o.flusher = &flusher;
+  auto slow = storage::partition_log::open(fs, dir / "t-0", "t", partition_id{0}, o, true).value();
+  auto fast = storage::partition_log::open(fs, dir / "t-1", "t", partition_id{1}, o, true).value();
+
+  completions slow_done;
+  auto batch = test::make_batch({"a"});
+  flusher.when_durable(slow, slow->append(batch).value(), slow_done.callback());
+  REQUIRE(fs.wait_until_holding());
+
+  completions fast_done;
+  flusher.when_durable(fast, fast->append(batch).value(), fast_done.callback());
+  CHECK(fast_done.wait_for(1, std::chrono::seconds(10)));
+  CHECK(fast->durable_end() == offset{1});
+  CHECK(slow->durable_end() == offset{0});
+  CHECK(slow_done.ok == 0);
+
+  fs.release();
+  CHECK(slow_done.wait_for(1, std::chrono::seconds(30)));
+  CHECK(slow->durable_end() == offset{1});
+}
+
+TEST_CASE("stop waits for a slow flush and completes every partition's waiters",
+          "[storage][flusher]") {
+  test::temp_dir dir;
+  holding_filesystem fs(dir / "t-0");
+  storage::flusher flusher(storage::flush_policy::os, std::chrono::milliseconds(1000), {}, 3);
+  storage::partition_options o;
+  o.policy = storage::flush_policy::os;
+  o.flusher = &flusher;
+  constexpr int partitions = 8;
+  constexpr int appends = 20;
+  std::vector<std::shared_ptr<storage::partition_log>> logs;
+  for (int p = 0; p < partitions; ++p) {
+    logs.push_back(storage::partition_log::open(fs, dir / ("t-" + std::to_string(p)), "t",
+                                                partition_id{p}, o, true)
+                       .value());
+  }
+  completions done;
+  auto batch = test::make_batch({"v"});
+  flusher.when_durable(logs[0], logs[0]->append(batch).value(), done.callback());
+  REQUIRE(fs.wait_until_holding());
+  for (int i = 0; i < appends; ++i) {
+    for (int p = i == 0 ? 1 : 0; p < partitions; ++p) {
+      auto& log = logs[static_cast<size_t>(p)];
+      flusher.when_durable(log, log->append(batch).value(), done.callback());
+    }
+  }
+
+  std::thread stopping([&] { flusher.stop(); });
+  // All but the held partition's waiters complete while its fsync is held.
+  CHECK(done.wait_for((partitions - 1) * appends, std::chrono::seconds(30)));
+  CHECK(done.ok == (partitions - 1) * appends);
+  fs.release();
+  stopping.join();
+  CHECK(done.ok == partitions * appends);
+  for (auto& log : logs)
+    CHECK(log->durable_end() == offset{appends});
 }
