@@ -126,8 +126,9 @@ const std::vector<key_spec>& specs() {
          return success();
        }},
       {{"log.flush.threads", "4",
-        "Partitions fsynced at once. Each is synced by one thread at a time; more threads let "
-        "the disk complete the fsyncs of different partitions together."},
+        "Partitions fsynced at once when someone waits on them (acks=all, or readers under "
+        "log.flush.policy=always), so the disk completes their fsyncs together. Background "
+        "flushes run one at a time."},
        int_field<int>([](broker_config& c) -> int& { return c.storage.flush_threads; }, 1, 64)},
       {{"log.preallocate.bytes", "1048576",
         "Disk space allocated ahead of each partition's active segment, so that appends allocate "

@@ -53,6 +53,7 @@ void flusher::enqueue(std::shared_ptr<partition_log> log, waiter w) {
       p.log = std::move(log);
       p.waiters.push_back(std::move(w));
       p.urgent = true;
+      p.waited = true;
       wake_.notify_one();
       return;
     }
@@ -72,6 +73,7 @@ void flusher::schedule(std::shared_ptr<partition_log> log, bool urgent) {
   if (stopping_) return;
   auto& p = pending_[log.get()];
   if (!p.log) p.log = std::move(log);
+  if (policy_ == flush_policy::always) p.waited = true;
   if ((urgent || policy_ == flush_policy::always) && !p.urgent) {
     p.urgent = true;
     wake_.notify_one();
@@ -91,7 +93,9 @@ void flusher::stop() {
 
 std::map<partition_log*, flusher::pending>::iterator flusher::next_due() {
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if ((it->second.urgent || stopping_) && !flushing_.contains(it->first)) return it;
+    const auto& p = it->second;
+    if (!(p.urgent || stopping_) || flushing_.contains(it->first)) continue;
+    if (p.waited || !background_flushing_) return it;
   }
   return pending_.end();
 }
@@ -118,10 +122,12 @@ void flusher::run() {
     pending p = std::move(due->second);
     pending_.erase(due);
     flushing_.insert(key);
+    if (!p.waited) background_flushing_ = true;
     lock.unlock();
     flush_one(p);
     lock.lock();
     flushing_.erase(key);
+    if (!p.waited) background_flushing_ = false;
     // Stopping: the others wait for the last flush to end before they return.
     if (stopping_) wake_.notify_all();
   }

@@ -1,8 +1,11 @@
 // Group commit: threads that fsync partitions with appends waiting on them. Every append that
 // arrives while a partition's fsync runs is covered by its next one, so many appends share one
-// fdatasync. Each partition is flushed by one thread at a time; different partitions are flushed
-// in parallel, as many at once as there are threads, so that a device that completes concurrent
-// flushes together (ext4 commits them in one journal transaction) is kept busy.
+// fdatasync. Each partition is flushed by one thread at a time. Partitions that someone waits on
+// (acks=all, or readers under flush policy `always`) are flushed in parallel, as many at once as
+// there are threads, so that a device that completes concurrent flushes together (ext4 commits
+// them in one journal transaction) is kept busy. Background flushes (the interval's, a rolled
+// segment's seal) run one at a time: their writeback is CPU work that would take cores from the
+// appends, and nobody waits on them.
 // Under flush policy `interval` it also flushes every dirty partition once per interval.
 #pragma once
 
@@ -64,7 +67,8 @@ class flusher {
   struct pending {
     std::shared_ptr<partition_log> log;
     std::vector<waiter> waiters;
-    bool urgent = false;  // someone waits, the policy is `always`, or the interval ran out
+    bool urgent = false;  // due: someone waits, the policy is `always`, or the interval ran out
+    bool waited = false;  // someone waits: a when_durable() caller, or readers under `always`
   };
 
   void run();
@@ -80,6 +84,7 @@ class flusher {
   std::condition_variable wake_;
   std::map<partition_log*, pending> pending_;
   std::set<partition_log*> flushing_;  // logs a thread is flushing now
+  bool background_flushing_ = false;   // a thread is flushing a log nobody waits on
   std::chrono::steady_clock::time_point next_tick_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;

@@ -248,3 +248,38 @@ TEST_CASE("stop waits for a slow flush and completes every partition's waiters",
   for (auto& log : logs)
     CHECK(log->durable_end() == offset{appends});
 }
+
+TEST_CASE("background flushes run one at a time, and a waited-on flush does not wait for them",
+          "[storage][flusher]") {
+  test::temp_dir dir;
+  holding_filesystem fs(dir / "t-0");
+  constexpr auto interval = std::chrono::milliseconds(20);
+  storage::flusher flusher(storage::flush_policy::interval, interval, {}, 4);
+  storage::partition_options o;
+  o.policy = storage::flush_policy::interval;
+  o.flusher = &flusher;
+  auto held = storage::partition_log::open(fs, dir / "t-0", "t", partition_id{0}, o, true).value();
+  auto other = storage::partition_log::open(fs, dir / "t-1", "t", partition_id{1}, o, true).value();
+  auto batch = test::make_batch({"a"});
+  REQUIRE(held->append(batch));
+  REQUIRE(fs.wait_until_holding());  // the interval's flush of t-0, held
+
+  REQUIRE(other->append(batch));
+  // Several intervals pass; t-1's background flush must wait for t-0's to end.
+  std::this_thread::sleep_for(interval * 10);
+  CHECK(other->durable_end() == offset{0});
+
+  // Someone waiting on t-1 gets a flush of its own at once.
+  completions done;
+  flusher.when_durable(other, other->append(batch).value(), done.callback());
+  CHECK(done.wait_for(1, std::chrono::seconds(10)));
+  CHECK(other->durable_end() == offset{2});
+  CHECK(held->durable_end() == offset{0});
+
+  fs.release();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (held->durable_end() < offset{1} && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(held->durable_end() == offset{1});
+}
