@@ -92,12 +92,16 @@ void flusher::stop() {
 }
 
 std::map<partition_log*, flusher::pending>::iterator flusher::next_due() {
-  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    const auto& p = it->second;
-    if (!(p.urgent || stopping_) || flushing_.contains(it->first)) continue;
-    if (p.waited || !background_flushing_) return it;
-  }
-  return pending_.end();
+  auto takeable = [&](const auto& entry) {
+    const auto& [log, p] = entry;
+    if (!(p.urgent || stopping_) || flushing_.contains(log)) return false;
+    return p.waited || !background_flushing_;
+  };
+  auto from = pending_.upper_bound(last_taken_);
+  auto it = std::find_if(from, pending_.end(), takeable);
+  if (it != pending_.end()) return it;
+  it = std::find_if(pending_.begin(), from, takeable);
+  return it != from ? it : pending_.end();
 }
 
 void flusher::run() {
@@ -119,6 +123,7 @@ void flusher::run() {
       continue;
     }
     partition_log* key = due->first;
+    last_taken_ = key;
     pending p = std::move(due->second);
     pending_.erase(due);
     flushing_.insert(key);
@@ -128,8 +133,14 @@ void flusher::run() {
     lock.lock();
     flushing_.erase(key);
     if (!p.waited) background_flushing_ = false;
-    // Stopping: the others wait for the last flush to end before they return.
-    if (stopping_) wake_.notify_all();
+    // This flush's end can make two entries takeable (its log's next flush, and a background
+    // flush): this thread takes one, another the other. Stopping: the others wait for the last
+    // flush to end before they return.
+    if (stopping_) {
+      wake_.notify_all();
+    } else if (!pending_.empty()) {
+      wake_.notify_one();
+    }
   }
 }
 

@@ -72,7 +72,9 @@ class flusher {
   };
 
   void run();
-  // The next entry due for a flush whose log no thread is flushing, or end. REQUIRES: mutex_.
+  // The next entry due for a flush whose log no thread is flushing, or end. Scans on from the
+  // last log taken, so that a partition with appends always waiting cannot starve the others.
+  // REQUIRES: mutex_.
   std::map<partition_log*, pending>::iterator next_due();
   // Flushes the log once and completes the waiters it satisfies or fails.
   void flush_one(pending& p);
@@ -85,6 +87,7 @@ class flusher {
   std::map<partition_log*, pending> pending_;
   std::set<partition_log*> flushing_;  // logs a thread is flushing now
   bool background_flushing_ = false;   // a thread is flushing a log nobody waits on
+  partition_log* last_taken_ = nullptr;
   std::chrono::steady_clock::time_point next_tick_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;

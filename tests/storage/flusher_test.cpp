@@ -1,7 +1,9 @@
 #include "storage/flusher.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
+#include <thread>
 
 #include "storage/fault_injection.h"
 #include "storage/partition_log.h"
@@ -91,24 +93,48 @@ class holding_filesystem final : public storage::filesystem {
   bool released_ = false;
 };
 
-// Counts the calls of a durability callback, and waits for them.
+// Counts the calls of a durability callback, and waits for them. The callbacks run on flusher
+// threads, so they only count; the test's thread checks `failed`.
 struct completions {
   std::mutex m;
   std::condition_variable cv;
   int ok = 0;
+  int failed = 0;
   storage::flusher::done_fn callback() {
     return [this](const result<void>& r) {
-      REQUIRE(r);
       std::lock_guard lock(m);
-      ++ok;
+      ++(r ? ok : failed);
       cv.notify_all();
     };
   }
   bool wait_for(int n, std::chrono::seconds limit) {
     std::unique_lock lock(m);
-    return cv.wait_for(lock, limit, [&] { return ok >= n; });
+    return cv.wait_for(lock, limit, [&] { return ok + failed >= n; });
+  }
+  int done() {
+    std::lock_guard lock(m);
+    return ok + failed;
   }
 };
+
+// Releases the held fsyncs when the test leaves its scope, also by a failed REQUIRE, so that the
+// flusher (declared before it, destroyed after it) can stop.
+struct release_on_exit {
+  holding_filesystem& fs;
+  ~release_on_exit() { fs.release(); }
+};
+
+// Partition `p` of topic "t" in `dir`, flushed by `f` under `policy`.
+std::shared_ptr<storage::partition_log> open_log(storage::filesystem& fs, const test::temp_dir& dir,
+                                                 int32_t p, storage::flusher& f,
+                                                 storage::flush_policy policy) {
+  storage::partition_options o;
+  o.policy = policy;
+  o.flusher = &f;
+  return storage::partition_log::open(fs, dir / ("t-" + std::to_string(p)), "t", partition_id{p}, o,
+                                      true)
+      .value();
+}
 
 }  // namespace
 
@@ -125,24 +151,14 @@ TEST_CASE("group commit: appends waiting together share fsyncs", "[storage][flus
   auto log = storage::partition_log::open(fs, dir / "t-0", "t", partition_id{0}, o, true).value();
   uint64_t syncs_before = fs.sync_count();
 
-  std::mutex m;
-  std::condition_variable cv;
-  int done = 0;
+  completions done;
   constexpr int appends = 300;
   for (int i = 0; i < appends; ++i) {
     auto batch = test::make_batch({"v" + std::to_string(i)});
-    auto info = log->append(batch).value();
-    flusher.when_durable(log, info, [&](const result<void>& r) {
-      REQUIRE(r);
-      std::lock_guard lock(m);
-      ++done;
-      cv.notify_all();
-    });
+    flusher.when_durable(log, log->append(batch).value(), done.callback());
   }
-  {
-    std::unique_lock lock(m);
-    REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == appends; }));
-  }
+  REQUIRE(done.wait_for(appends, std::chrono::seconds(30)));
+  CHECK(done.ok == appends);
   uint64_t syncs = fs.sync_count() - syncs_before;
   INFO(syncs << " fsyncs for " << appends << " appends");
   CHECK(syncs < appends);
@@ -187,46 +203,46 @@ TEST_CASE("flush policy interval syncs dirty partitions on its own", "[storage][
 TEST_CASE("a partition whose fsync is slow does not hold back another's", "[storage][flusher]") {
   test::temp_dir dir;
   holding_filesystem fs(dir / "t-0");
-  storage::flusher flusher(storage::flush_policy::always, std::chrono::milliseconds(1000), {}, 2);
-  storage::partition_options o;
-  o.policy = storage::flush_policy::always;
-  o.flusher = &flusher;
-  auto slow = storage::partition_log::open(fs, dir / "t-0", "t", partition_id{0}, o, true).value();
-  auto fast = storage::partition_log::open(fs, dir / "t-1", "t", partition_id{1}, o, true).value();
+  const auto policy = storage::flush_policy::always;
+  storage::flusher flusher(policy, std::chrono::milliseconds(1000), {}, 2);
+  release_on_exit guard{fs};
+  auto slow = open_log(fs, dir, 0, flusher, policy);
+  auto fast = open_log(fs, dir, 1, flusher, policy);
 
   completions slow_done;
   auto batch = test::make_batch({"a"});
   flusher.when_durable(slow, slow->append(batch).value(), slow_done.callback());
   REQUIRE(fs.wait_until_holding());
+  // A second waiter on the held partition: its flush must wait for the held one, not start
+  // beside it.
+  flusher.when_durable(slow, slow->append(batch).value(), slow_done.callback());
 
   completions fast_done;
   flusher.when_durable(fast, fast->append(batch).value(), fast_done.callback());
   CHECK(fast_done.wait_for(1, std::chrono::seconds(10)));
+  CHECK(fast_done.ok == 1);
   CHECK(fast->durable_end() == offset{1});
   CHECK(slow->durable_end() == offset{0});
-  CHECK(slow_done.ok == 0);
+  CHECK(slow_done.done() == 0);
 
   fs.release();
-  CHECK(slow_done.wait_for(1, std::chrono::seconds(30)));
-  CHECK(slow->durable_end() == offset{1});
+  CHECK(slow_done.wait_for(2, std::chrono::seconds(30)));
+  CHECK(slow_done.ok == 2);
+  CHECK(slow->durable_end() == offset{2});
 }
 
 TEST_CASE("stop waits for a slow flush and completes every partition's waiters",
           "[storage][flusher]") {
   test::temp_dir dir;
   holding_filesystem fs(dir / "t-0");
-  storage::flusher flusher(storage::flush_policy::os, std::chrono::milliseconds(1000), {}, 3);
-  storage::partition_options o;
-  o.policy = storage::flush_policy::os;
-  o.flusher = &flusher;
+  const auto policy = storage::flush_policy::os;
+  storage::flusher flusher(policy, std::chrono::milliseconds(1000), {}, 3);
+  release_on_exit guard{fs};
   constexpr int partitions = 8;
   constexpr int appends = 20;
   std::vector<std::shared_ptr<storage::partition_log>> logs;
-  for (int p = 0; p < partitions; ++p) {
-    logs.push_back(storage::partition_log::open(fs, dir / ("t-" + std::to_string(p)), "t",
-                                                partition_id{p}, o, true)
-                       .value());
-  }
+  for (int p = 0; p < partitions; ++p)
+    logs.push_back(open_log(fs, dir, p, flusher, policy));
   completions done;
   auto batch = test::make_batch({"v"});
   flusher.when_durable(logs[0], logs[0]->append(batch).value(), done.callback());
@@ -238,10 +254,15 @@ TEST_CASE("stop waits for a slow flush and completes every partition's waiters",
     }
   }
 
-  std::thread stopping([&] { flusher.stop(); });
-  // All but the held partition's waiters complete while its fsync is held.
+  std::atomic<bool> stopped{false};
+  std::thread stopping([&] {
+    flusher.stop();
+    stopped = true;
+  });
+  // All but the held partition's waiters complete while its fsync is held, and stop() waits.
   CHECK(done.wait_for((partitions - 1) * appends, std::chrono::seconds(30)));
-  CHECK(done.ok == (partitions - 1) * appends);
+  CHECK(done.done() == (partitions - 1) * appends);
+  CHECK_FALSE(stopped);
   fs.release();
   stopping.join();
   CHECK(done.ok == partitions * appends);
@@ -254,12 +275,11 @@ TEST_CASE("background flushes run one at a time, and a waited-on flush does not 
   test::temp_dir dir;
   holding_filesystem fs(dir / "t-0");
   constexpr auto interval = std::chrono::milliseconds(20);
-  storage::flusher flusher(storage::flush_policy::interval, interval, {}, 4);
-  storage::partition_options o;
-  o.policy = storage::flush_policy::interval;
-  o.flusher = &flusher;
-  auto held = storage::partition_log::open(fs, dir / "t-0", "t", partition_id{0}, o, true).value();
-  auto other = storage::partition_log::open(fs, dir / "t-1", "t", partition_id{1}, o, true).value();
+  const auto policy = storage::flush_policy::interval;
+  storage::flusher flusher(policy, interval, {}, 4);
+  release_on_exit guard{fs};
+  auto held = open_log(fs, dir, 0, flusher, policy);
+  auto other = open_log(fs, dir, 1, flusher, policy);
   auto batch = test::make_batch({"a"});
   REQUIRE(held->append(batch));
   REQUIRE(fs.wait_until_holding());  // the interval's flush of t-0, held
@@ -273,6 +293,7 @@ TEST_CASE("background flushes run one at a time, and a waited-on flush does not 
   completions done;
   flusher.when_durable(other, other->append(batch).value(), done.callback());
   CHECK(done.wait_for(1, std::chrono::seconds(10)));
+  CHECK(done.ok == 1);
   CHECK(other->durable_end() == offset{2});
   CHECK(held->durable_end() == offset{0});
 
@@ -282,4 +303,41 @@ TEST_CASE("background flushes run one at a time, and a waited-on flush does not 
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   CHECK(held->durable_end() == offset{1});
+}
+
+TEST_CASE("a partition always waited on does not starve another", "[storage][flusher]") {
+  // One thread, so that the busy partition and the other compete for it. Both orders, since the
+  // flusher keeps its partitions in address order.
+  const bool busy_first = GENERATE(true, false);
+  test::temp_dir dir;
+  const auto policy = storage::flush_policy::always;
+  storage::flusher flusher(policy, std::chrono::milliseconds(1000), {}, 1);
+  auto a = open_log(storage::posix_filesystem(), dir, 0, flusher, policy);
+  auto b = open_log(storage::posix_filesystem(), dir, 1, flusher, policy);
+  auto busy = busy_first ? a : b;
+  auto other = busy_first ? b : a;
+
+  completions busy_done;
+  std::atomic<bool> quit{false};
+  int appended = 0;
+  std::thread appender([&] {
+    auto batch = test::make_batch({"x"});
+    // Appends with a waiter on each, so that the busy partition has a flush due at all times,
+    // until the other partition's flush is done (or long after the check below gave up).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    for (; !quit && std::chrono::steady_clock::now() < until; ++appended) {
+      flusher.when_durable(busy, busy->append(batch).value(), busy_done.callback());
+    }
+  });
+  REQUIRE(busy_done.wait_for(1, std::chrono::seconds(10)));  // the busy partition's flushes run
+
+  completions other_done;
+  auto batch = test::make_batch({"y"});
+  flusher.when_durable(other, other->append(batch).value(), other_done.callback());
+  CHECK(other_done.wait_for(1, std::chrono::seconds(10)));
+  quit = true;
+  appender.join();
+  CHECK(other_done.ok == 1);
+  CHECK(busy_done.wait_for(appended, std::chrono::seconds(30)));
+  CHECK(busy_done.failed == 0);
 }
