@@ -133,12 +133,14 @@ void flusher::run() {
     lock.lock();
     flushing_.erase(key);
     if (!p.waited) background_flushing_ = false;
-    // This flush's end can make two entries takeable (its log's next flush, and a background
-    // flush): this thread takes one, another the other. Stopping: the others wait for the last
-    // flush to end before they return.
+    // Stopping: the others wait for the last flush to end before they return. Otherwise this
+    // thread takes the next entry itself; but if this log's next flush has waiters, it may now
+    // be one of two entries takeable at once (with a background flush), so wake another thread.
+    // Only then: a woken thread scans every pending log under the lock.
     if (stopping_) {
       wake_.notify_all();
-    } else if (!pending_.empty()) {
+    } else if (auto next = pending_.find(key);
+               next != pending_.end() && next->second.waited && next->second.urgent) {
       wake_.notify_one();
     }
   }
