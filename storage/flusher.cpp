@@ -53,7 +53,6 @@ void flusher::enqueue(std::shared_ptr<partition_log> log, waiter w) {
       p.log = std::move(log);
       p.waiters.push_back(std::move(w));
       p.urgent = true;
-      p.waited = true;
       wake_.notify_one();
       return;
     }
@@ -73,7 +72,6 @@ void flusher::schedule(std::shared_ptr<partition_log> log, bool urgent) {
   if (stopping_) return;
   auto& p = pending_[log.get()];
   if (!p.log) p.log = std::move(log);
-  if (policy_ == flush_policy::always) p.waited = true;
   if ((urgent || policy_ == flush_policy::always) && !p.urgent) {
     p.urgent = true;
     wake_.notify_one();
@@ -95,7 +93,7 @@ std::map<partition_log*, flusher::pending>::iterator flusher::next_due() {
   auto takeable = [&](const auto& entry) {
     const auto& [log, p] = entry;
     if (!(p.urgent || stopping_) || flushing_.contains(log)) return false;
-    return p.waited || !background_flushing_;
+    return waited(p) || !background_flushing_;
   };
   auto from = pending_.upper_bound(last_taken_);
   auto it = std::find_if(from, pending_.end(), takeable);
@@ -127,12 +125,13 @@ void flusher::run() {
     pending p = std::move(due->second);
     pending_.erase(due);
     flushing_.insert(key);
-    if (!p.waited) background_flushing_ = true;
+    const bool background = !waited(p);
+    if (background) background_flushing_ = true;
     lock.unlock();
     flush_one(p);
     lock.lock();
     flushing_.erase(key);
-    if (!p.waited) background_flushing_ = false;
+    if (background) background_flushing_ = false;
     // Stopping: the others wait for the last flush to end before they return. Otherwise this
     // thread takes the next entry itself; but if this log's next flush has waiters, it may now
     // be one of two entries takeable at once (with a background flush), so wake another thread.
@@ -140,7 +139,7 @@ void flusher::run() {
     if (stopping_) {
       wake_.notify_all();
     } else if (auto next = pending_.find(key);
-               next != pending_.end() && next->second.waited && next->second.urgent) {
+               next != pending_.end() && waited(next->second) && next->second.urgent) {
       wake_.notify_one();
     }
   }

@@ -2,11 +2,11 @@
 // arrives while a partition's fsync runs is covered by its next one, so many appends share one
 // fdatasync. Each partition is flushed by one thread at a time. Partitions that someone waits on
 // (acks=all, or readers under flush policy `always`) are flushed in parallel, as many at once as
-// there are threads, so that a device that completes concurrent flushes together (ext4 commits
-// them in one journal transaction) is kept busy. Background flushes (the interval's, a rolled
-// segment's seal) run one at a time: their writeback is CPU work that would take cores from the
-// appends, and nobody waits on them.
-// Under flush policy `interval` it also flushes every dirty partition once per interval.
+// there are threads, so that a device that completes concurrent flushes together (ext4 can
+// commit them in one journal transaction) is kept busy. Background flushes (the interval's, a
+// rolled segment's seal) run one at a time: their writeback is CPU work that would take cores from
+// the appends, and nobody waits on them. Under flush policy `interval` it also flushes every dirty
+// partition once per interval.
 #pragma once
 
 #include <chrono>
@@ -68,8 +68,11 @@ class flusher {
     std::shared_ptr<partition_log> log;
     std::vector<waiter> waiters;
     bool urgent = false;  // due: someone waits, the policy is `always`, or the interval ran out
-    bool waited = false;  // someone waits: a when_durable() caller, or readers under `always`
   };
+  // Whether someone waits on `p`'s flush: a when_durable() caller, or readers under `always`.
+  [[nodiscard]] bool waited(const pending& p) const {
+    return !p.waiters.empty() || policy_ == flush_policy::always;
+  }
 
   void run();
   // The next entry due for a flush whose log no thread is flushing, or end. Scans on from the

@@ -136,6 +136,14 @@ std::shared_ptr<storage::partition_log> open_log(storage::filesystem& fs, const 
       .value();
 }
 
+// Waits up to 10 s for a background flush, which has no waiter to tell, to make `end` durable.
+void wait_until_durable(const storage::partition_log& log, offset end) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log.durable_end() < end && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("group commit: appends waiting together share fsyncs", "[storage][flusher]") {
@@ -193,10 +201,7 @@ TEST_CASE("flush policy interval syncs dirty partitions on its own", "[storage][
   auto batch = test::make_batch({"a", "b"});
   REQUIRE(log->append(batch));
   CHECK(log->high_watermark() == offset{2});  // visible before it is durable
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (log->durable_end() < offset{2} && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  wait_until_durable(*log, offset{2});
   CHECK(log->durable_end() == offset{2});
 }
 
@@ -298,10 +303,7 @@ TEST_CASE("background flushes run one at a time, and a waited-on flush does not 
   CHECK(held->durable_end() == offset{0});
 
   fs.release();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (held->durable_end() < offset{1} && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  wait_until_durable(*held, offset{1});
   CHECK(held->durable_end() == offset{1});
 }
 
