@@ -40,9 +40,11 @@ fetch_outcome fetch_once(const v1::FetchRequest& req, broker_context& ctx) {
       out->set_high_watermark(r.high_watermark.value);
       out->set_log_start_offset(r.log_start.value);
       out->set_data_offset(outcome.bytes);
+      out->set_next_offset(p.fetch_offset());
       // Past the first partition with data, a batch that does not fit waits for the next fetch.
       if (r.bytes == 0 || (outcome.bytes > 0 && r.bytes > remaining)) continue;
       out->set_data_length(static_cast<uint32_t>(r.bytes));
+      out->set_next_offset(r.next_offset.value);
       outcome.bytes += r.bytes;
       for (auto& range : r.ranges)
         outcome.ranges.push_back(std::move(range));

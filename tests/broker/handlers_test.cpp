@@ -95,8 +95,10 @@ TEST_CASE("fetch gives the first partition with data at least one batch, later o
           "[broker][handlers]") {
   fixture f;
   for (int p = 0; p < 2; ++p) {
-    auto big = batch(1, 5000);
-    REQUIRE(f.logs->partition("a", partition_id{p}).value()->append(big));
+    for (int i = 0; i < 2 - p; ++i) {
+      auto big = batch(1, 5000);
+      REQUIRE(f.logs->partition("a", partition_id{p}).value()->append(big));
+    }
   }
   v1::FetchRequest req;
   req.set_max_bytes(1000);  // smaller than either batch
@@ -109,8 +111,12 @@ TEST_CASE("fetch gives the first partition with data at least one batch, later o
   }
   auto out = broker::fetch_once(req, *f.ctx);
   CHECK(out.response.topics(0).partitions(0).data_length() > 5000);
+  CHECK(out.response.topics(0).partitions(0).data_length() < 10000);
+  CHECK(out.response.topics(0).partitions(0).high_watermark() == 2);
+  CHECK(out.response.topics(0).partitions(0).next_offset() == 1);  // after the one batch sent
   CHECK(out.response.topics(0).partitions(1).data_length() == 0);
   CHECK(out.response.topics(0).partitions(1).high_watermark() == 1);
+  CHECK(out.response.topics(0).partitions(1).next_offset() == 0);  // where it asked from
   CHECK(out.bytes == out.response.topics(0).partitions(0).data_length());
   CHECK_FALSE(out.has_error);
 }
