@@ -4,11 +4,23 @@
 
 namespace sluice::client {
 
-struct connection::pending {
-  pending(asio::any_io_executor ex, uint64_t correlation)
-      : correlation(correlation), done(ex, asio::steady_timer::time_point::max()) {}
+struct connection::request {
+  request(asio::any_io_executor ex, uint64_t correlation,
+          std::chrono::steady_clock::time_point deadline)
+      : correlation(correlation),
+        done(ex, asio::steady_timer::time_point::max()),
+        watchdog(ex, deadline) {}
+  // Sets the answer and wakes whoever waits for it.
+  void settle(result<response> r) {
+    answer = std::move(r);
+    done.cancel();
+    watchdog.cancel();
+  }
   uint64_t correlation;
-  asio::steady_timer done;  // cancelled when `answer` is set
+  asio::steady_timer done;      // cancelled when `head` or `answer` is set
+  asio::steady_timer watchdog;  // fails the link at the deadline unless answered first
+  bool wants_head = false;      // head() is waiting: the read loop copies the meta into `head`
+  std::optional<v1::ResponseMeta> head;
   std::optional<result<response>> answer;
 };
 
@@ -24,7 +36,7 @@ struct connection::turn {
 struct connection::link {
   explicit link(asio::any_io_executor ex) : socket(ex) {}
   tcp::socket socket;
-  std::deque<std::shared_ptr<pending>> inflight;  // in the order the requests were written
+  std::deque<request_ptr> inflight;  // in the order the requests were written
   bool alive = true;
 };
 
@@ -75,8 +87,7 @@ void connection::fail_all(const std::shared_ptr<link>& l, const error& e) {
   l->socket.shutdown(tcp::socket::shutdown_both, ignored);
   l->socket.close(ignored);
   for (auto& p : l->inflight) {
-    if (!p->answer) p->answer = result<response>(e);
-    p->done.cancel();
+    if (!p->answer) p->settle(result<response>(e));
   }
   l->inflight.clear();
   if (link_ == l) link_.reset();
@@ -135,16 +146,21 @@ awaitable<result<std::shared_ptr<connection::link>>> connection::connected() {
 
 awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
   const std::string where = config_.broker;
+  const auto lost = [&](const error_code& ec) {
+    fail_all(l, make_error(errc::connection_failed,
+                           "connection to " + where + " lost: " + ec.message()));
+  };
   while (l->alive) {
-    std::array<std::byte, proto::frame_length_bytes> prefix;
+    // The meta is read ahead of the data, so head() can hand it out while the data streams in.
+    std::array<std::byte, proto::frame_header_bytes> header_bytes;
     error_code ec;
-    co_await asio::async_read(l->socket, asio::buffer(prefix), into(ec));
+    co_await asio::async_read(l->socket, asio::buffer(header_bytes), into(ec));
     if (ec) {
-      fail_all(l, make_error(errc::connection_failed,
-                             "connection to " + where + " lost: " + ec.message()));
+      lost(ec);
       break;
     }
-    auto length = proto::parse_frame_length(prefix, config_.max_response_bytes);
+    auto length = proto::parse_frame_length(
+        std::span(header_bytes).first<proto::frame_length_bytes>(), config_.max_response_bytes);
     if (!length) {
       fail_all(l,
                make_error(errc::protocol_error, "from " + where + ": " + length.error().message));
@@ -152,21 +168,25 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
     }
     response r;
     r.frame = frames_.take(length.value());
-    const std::span<const std::byte> frame(r.frame.get(), length.value());
-    co_await asio::async_read(l->socket, asio::buffer(r.frame.get(), frame.size()),
-                              transfer_all_at_once(), into(ec));
-    if (ec) {
-      fail_all(l, make_error(errc::connection_failed,
-                             "connection to " + where + " lost: " + ec.message()));
-      break;
-    }
-    auto parts = proto::split_frame(frame);
-    if (!parts || !r.meta.ParseFromArray(parts.value().meta.data(),
-                                         static_cast<int>(parts.value().meta.size()))) {
+    const std::span<std::byte> body(r.frame.get(), length.value());  // meta_length, meta, data
+    std::copy(header_bytes.begin() + proto::frame_length_bytes, header_bytes.end(), body.begin());
+    auto parts = proto::split_frame(body);
+    if (!parts) {
       fail_all(l, make_error(errc::protocol_error, "unreadable response from " + where));
       break;
     }
-    r.data = parts.value().data;
+    const auto data = body.last(parts.value().data.size());
+    const auto meta = body.first(body.size() - data.size()).last(parts.value().meta.size());
+    co_await asio::async_read(l->socket, asio::buffer(meta.data(), meta.size()),
+                              transfer_all_at_once(), into(ec));
+    if (ec) {
+      lost(ec);
+      break;
+    }
+    if (!r.meta.ParseFromArray(meta.data(), static_cast<int>(meta.size()))) {
+      fail_all(l, make_error(errc::protocol_error, "unreadable response from " + where));
+      break;
+    }
     const auto& header = r.meta.header();
     if (l->inflight.empty() || header.correlation_id() != l->inflight.front()->correlation) {
       // Correlation 0 is the broker refusing the connection or a malformed request; it closes
@@ -181,13 +201,25 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
       break;
     }
     auto p = l->inflight.front();
+    if (p->wants_head && header.error().code() == v1::NONE) {
+      p->head = r.meta;
+      p->done.cancel();
+    }
+    if (!data.empty()) {
+      co_await asio::async_read(l->socket, asio::buffer(data.data(), data.size()),
+                                transfer_all_at_once(), into(ec));
+      if (ec) {
+        lost(ec);
+        break;
+      }
+    }
+    r.data = data;
     l->inflight.pop_front();
     if (header.error().code() != v1::NONE) {
-      p->answer = result<response>(broker_error(header.error()));
+      p->settle(result<response>(broker_error(header.error())));
     } else {
-      p->answer = result<response>(std::move(r));
+      p->settle(result<response>(std::move(r)));
     }
-    p->done.cancel();
   }
 }
 
@@ -202,6 +234,14 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta, std::span<con
 awaitable<result<response>> connection::call(v1::RequestMeta meta,
                                              std::vector<std::span<const std::byte>> data,
                                              bool expect_response) {
+  auto sent = co_await send(std::move(meta), std::move(data), expect_response);
+  if (!sent) co_return sent.error();
+  auto r = co_await receive(std::move(sent).value());
+  co_return r;
+}
+
+awaitable<result<connection::request_ptr>> connection::send(
+    v1::RequestMeta meta, std::vector<std::span<const std::byte>> data, bool expect_response) {
   const auto deadline = std::chrono::steady_clock::now() + config_.request_timeout;
   // Take the turn before anything can suspend, so calls connect and write in call order. A
   // request goes in flight only while its caller holds the turn, so the order of `inflight` is
@@ -218,15 +258,12 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta,
     co_return connected_link.error();
   }
   auto l = connected_link.value();
-  const auto lost = [&] {
-    return make_error(errc::connection_failed, "connection to " + config_.broker + " lost");
-  };
 
   auto* header = meta.mutable_header();
   header->set_correlation_id(next_correlation_++);
   header->set_client_id(config_.client_id);
   if (header->api_version() == 0) header->set_api_version(1);
-  auto p = std::make_shared<pending>(executor_, header->correlation_id());
+  auto p = std::make_shared<request>(executor_, header->correlation_id(), deadline);
   if (expect_response) l->inflight.push_back(p);
   size_t data_size = 0;
   for (const auto& d : data)
@@ -235,9 +272,8 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta,
 
   // One deadline for writing the request and reading its response: a broker that stops reading
   // or answering fails the call instead of hanging it.
-  auto watchdog = std::make_shared<asio::steady_timer>(executor_, deadline);
   std::weak_ptr<link> weak = l;
-  watchdog->async_wait([this, weak, p](const error_code& e) {
+  p->watchdog.async_wait([this, weak, p](const error_code& e) {
     auto target = weak.lock();
     if (e || !target || p->answer) return;
     fail_all(target, make_error(errc::timed_out,
@@ -256,19 +292,31 @@ awaitable<result<response>> connection::call(v1::RequestMeta meta,
     fail_all(l, make_error(errc::connection_failed,
                            "sending to " + config_.broker + " failed: " + ec.message()));
   }
-  if (!expect_response) {
-    watchdog->cancel();
-    if (p->answer && !*p->answer) co_return p->answer->error();
-    if (ec) co_return lost();
-    co_return response{};
+  if (!expect_response && !p->answer) {
+    p->settle(ec ? result<response>(make_error(errc::connection_failed,
+                                               "connection to " + config_.broker + " lost"))
+                 : result<response>(response{}));
   }
-  if (!p->answer) {
+  co_return p;
+}
+
+awaitable<result<response>> connection::receive(request_ptr r) {
+  while (!r->answer) {
     error_code ignored;
-    co_await p->done.async_wait(into(ignored));
+    co_await r->done.async_wait(into(ignored));
   }
-  watchdog->cancel();
-  if (!p->answer) co_return lost();
-  co_return std::move(*p->answer);
+  co_return std::move(*r->answer);
+}
+
+awaitable<result<v1::ResponseMeta>> connection::head(const request_ptr& r) {
+  r->wants_head = true;
+  while (!r->head && !r->answer) {
+    error_code ignored;
+    co_await r->done.async_wait(into(ignored));
+  }
+  if (r->head) co_return *r->head;
+  if (!*r->answer) co_return r->answer->error();
+  co_return r->answer->value().meta;
 }
 
 }  // namespace sluice::client

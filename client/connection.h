@@ -33,6 +33,9 @@ class connection {
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
+  struct request;  // written to the broker; its response is awaited with head() and receive()
+  using request_ptr = std::shared_ptr<request>;
+
   // Sends `meta` (correlation and client id are filled in) followed by `data`, and waits for the
   // response. With `expect_response` false (Produce with acks=0) it completes once written.
   // A ResponseHeader error becomes the call's error. `data` must stay valid until it returns.
@@ -43,11 +46,22 @@ class connection {
                                    std::vector<std::span<const std::byte>> data,
                                    bool expect_response = true);
 
+  // call() in two steps: send() returns once the request is written (or failed to be), and
+  // receive() waits for its response. Between them more requests may be sent. Every request
+  // sent expecting a response should be received; if it is not, its answer is dropped.
+  awaitable<result<request_ptr>> send(v1::RequestMeta meta,
+                                      std::vector<std::span<const std::byte>> data = {},
+                                      bool expect_response = true);
+  awaitable<result<response>> receive(request_ptr r);
+  // The meta of the response to `r`, as soon as it has arrived and before the data behind it
+  // (a fetch's record batches) has: a copy, while receive() still gets the whole response.
+  // Fails as receive() would.
+  awaitable<result<v1::ResponseMeta>> head(const request_ptr& r);
+
   // Fails every request in flight with errc::closed and refuses new ones.
   void close();
 
  private:
-  struct pending;
   struct link;  // one connected socket and its reader
 
   struct turn;  // a call waiting for its turn to connect and write

@@ -29,6 +29,8 @@ struct consumer_config : client_config {
   /// Bytes a fetch response holds (at least one batch). Kafka's default is 50 MiB; 1 MiB keeps a
   /// response in the CPU's cache while it is received, checked and decoded, which on the
   /// benchmark machine gave a fifth more throughput for a quarter less CPU (bench/RESULTS.md).
+  /// While the consumer is behind the log, its next fetch goes out as soon as a response's meta
+  /// has arrived, ahead of the batches (proto/FRAMING.md): two responses may be in flight.
   uint32_t fetch_max_bytes = 1u << 20;
   uint32_t max_partition_fetch_bytes = 1u << 20;
   size_t max_poll_records = 500;

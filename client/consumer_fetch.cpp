@@ -113,7 +113,144 @@ void consumer::impl::absorb(partition_state& st, checked_slice checked) {
   st.fetched.push_back(std::move(checked.slice));
 }
 
+v1::RequestMeta consumer::impl::fetch_request(std::chrono::milliseconds max_wait,
+                                              const asked_map& previous,
+                                              const std::map<topic_partition, int64_t>& ahead,
+                                              asked_map& asked) {
+  v1::RequestMeta meta;
+  meta.mutable_header()->set_api_key(v1::FETCH);
+  auto* req = meta.mutable_fetch();
+  req->set_max_wait_ms(static_cast<uint32_t>(max_wait.count()));
+  req->set_min_bytes(config.fetch_min_bytes);
+  req->set_max_bytes(config.fetch_max_bytes);
+  std::vector<std::pair<const topic_partition*, partition_state*>> fetchable;
+  for (auto& [tp, st] : parts) {
+    if (st.fetch_position && *st.fetch_position >= 0) fetchable.emplace_back(&tp, &st);
+  }
+  // The broker fills the response in request order, so each fetch starts at the next
+  // partition: none waits behind another's backlog.
+  const size_t first = fetchable.empty() ? 0 : fetch_rotation++ % fetchable.size();
+  std::map<std::string, v1::FetchRequest::Topic*> topics;
+  for (size_t i = 0; i < fetchable.size(); ++i) {
+    const auto [tp, st] = fetchable[(first + i) % fetchable.size()];
+    int64_t from = *st->fetch_position;
+    auto before = previous.find(*tp);
+    auto after = ahead.find(*tp);
+    if (before != previous.end() && after != ahead.end() &&
+        before->second == std::pair{st->generation, from}) {
+      from = after->second;
+    }
+    auto*& t = topics[tp->topic];
+    if (t == nullptr) {
+      t = req->add_topics();
+      t->set_name(tp->topic);
+    }
+    auto* p = t->add_partitions();
+    p->set_partition(tp->partition);
+    p->set_fetch_offset(from);
+    p->set_max_bytes(config.max_partition_fetch_bytes);
+    asked[*tp] = {st->generation, from};
+  }
+  return meta;
+}
+
+std::optional<v1::RequestMeta> consumer::impl::fetch_after(const v1::ResponseMeta& head,
+                                                           const asked_map& asked,
+                                                           asked_map& next_asked) {
+  if (stopped) return std::nullopt;
+  std::map<topic_partition, int64_t> ahead;
+  bool behind = false;
+  size_t incoming_bytes = 0;
+  int64_t incoming_records = 0;  // at most: offsets the data spans
+  for (const auto& t : head.fetch().topics()) {
+    for (const auto& p : t.partitions()) {
+      topic_partition tp{t.name(), p.partition()};
+      auto q = asked.find(tp);
+      if (q == asked.end() || p.error().code() != v1::NONE || p.data_length() == 0) continue;
+      incoming_bytes += p.data_length();
+      if (p.next_offset() <= q->second.second) continue;  // a broker that does not say
+      ahead[tp] = p.next_offset();
+      incoming_records += p.next_offset() - q->second.second;
+      behind = behind || p.next_offset() < p.high_watermark();
+    }
+  }
+  // The buffer is to hold this response and still have room, as before any fetch.
+  if (!behind ||
+      buffered_total + static_cast<size_t>(incoming_records) >= config.max_buffered_records ||
+      buffered_bytes + incoming_bytes >= config.max_buffered_bytes) {
+    return std::nullopt;
+  }
+  for (const auto& [tp, st] : parts) {
+    if (!st.fetch_position) return std::nullopt;  // its ListOffsets goes first
+  }
+  // Records are waiting at the broker, so this fetch need not wait there.
+  auto meta = fetch_request(std::chrono::milliseconds(0), asked, ahead, next_asked);
+  if (next_asked.empty()) return std::nullopt;
+  return meta;
+}
+
+bool consumer::impl::take_fetched(result<response> resp, const asked_map& asked) {
+  if (!resp) {
+    std::lock_guard lock(mu);
+    if (!retriable(resp.error())) error_once = resp.error();
+    data_ready.notify_all();
+    return false;
+  }
+  // Check the batches before taking mu, so poll() is not kept waiting on CRCs.
+  auto owner = std::make_shared<const response>(std::move(resp).value());
+  std::map<topic_partition, checked_slice> checked;
+  for (const auto& t : owner->meta.fetch().topics()) {
+    for (const auto& p : t.partitions()) {
+      topic_partition tp{t.name(), p.partition()};
+      auto q = asked.find(tp);
+      if (q == asked.end() || p.error().code() != v1::NONE) continue;
+      auto slice = proto::data_slice(owner->data, p.data_offset(), p.data_length());
+      if (!slice) {
+        checked[tp].bad = make_error(errc::protocol_error, slice.error().message);
+        continue;
+      }
+      checked[tp] = check_slice(tp, owner, slice.value(), q->second.second);
+    }
+  }
+  bool ok = true;
+  std::lock_guard lock(mu);
+  for (const auto& t : owner->meta.fetch().topics()) {
+    for (const auto& p : t.partitions()) {
+      topic_partition tp{t.name(), p.partition()};
+      auto it = parts.find(tp);
+      auto q = asked.find(tp);
+      if (it == parts.end() || q == asked.end() || it->second.generation != q->second.first ||
+          it->second.fetch_position != q->second.second) {
+        continue;  // unassigned, reassigned or sought since the fetch went out
+      }
+      auto& st = it->second;
+      if (p.high_watermark() >= 0) st.high_watermark = p.high_watermark();
+      if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
+        refetch(st, std::nullopt);
+        continue;
+      }
+      if (p.error().code() != v1::NONE) {
+        error_once = broker_error(p.error());
+        ok = false;
+        continue;
+      }
+      auto& c = checked[tp];
+      if (c.bad) ok = false;
+      if (c.slice.owner) {
+        absorb(st, std::move(c));
+      } else {
+        error_once = std::move(c.bad);  // the slice lies outside the response
+      }
+    }
+  }
+  data_ready.notify_all();
+  return ok;
+}
+
 awaitable<void> consumer::impl::fetch_loop() {
+  // While the consumer is behind, each fetch is sent as soon as the previous response's meta
+  // has arrived, so the broker reads the next batches while the last ones are still streaming.
+  std::optional<fetch_sent> ahead;
   while (true) {
     bool polled = false;
     {
@@ -121,118 +258,59 @@ awaitable<void> consumer::impl::fetch_loop() {
       if (stopped) break;
       polled = polling;
     }
-    // Like Kafka's consumer, fetch only once the application polls, so an assign followed by
-    // a seek does not fetch from a position about to be replaced.
-    if (!polled) {
-      co_await pause(std::chrono::seconds(1));
-      continue;
-    }
-    const bool positioned = co_await reset_positions();
-    v1::RequestMeta meta;
-    meta.mutable_header()->set_api_key(v1::FETCH);
-    auto* req = meta.mutable_fetch();
-    // Partitions still without a position get their ListOffsets again after retry_backoff, so
-    // the fetch for the others may not wait longer than that at the broker.
-    const auto max_wait =
-        positioned ? config.fetch_max_wait : std::min(config.fetch_max_wait, config.retry_backoff);
-    req->set_max_wait_ms(static_cast<uint32_t>(max_wait.count()));
-    req->set_min_bytes(config.fetch_min_bytes);
-    req->set_max_bytes(config.fetch_max_bytes);
-    std::map<topic_partition, std::pair<uint64_t, int64_t>> asked;  // generation, offset
-    {
-      std::lock_guard lock(mu);
-      std::map<std::string, v1::FetchRequest::Topic*> topics;
-      std::vector<std::pair<const topic_partition*, partition_state*>> fetchable;
-      waiting_for_room = buffer_full();
-      if (!waiting_for_room) {
-        for (auto& [tp, st] : parts) {
-          if (st.fetch_position && *st.fetch_position >= 0) fetchable.emplace_back(&tp, &st);
-        }
+    fetch_sent current;
+    if (ahead) {
+      current = std::move(*ahead);
+      ahead.reset();
+    } else {
+      // Like Kafka's consumer, fetch only once the application polls, so an assign followed by
+      // a seek does not fetch from a position about to be replaced.
+      if (!polled) {
+        co_await pause(std::chrono::seconds(1));
+        continue;
       }
-      // The broker fills the response in request order, so each fetch starts at the next
-      // partition: none waits behind another's backlog.
-      const size_t first = fetchable.empty() ? 0 : fetch_rotation++ % fetchable.size();
-      for (size_t i = 0; i < fetchable.size(); ++i) {
-        const auto [tp, st] = fetchable[(first + i) % fetchable.size()];
-        auto*& t = topics[tp->topic];
-        if (t == nullptr) {
-          t = req->add_topics();
-          t->set_name(tp->topic);
-        }
-        auto* p = t->add_partitions();
-        p->set_partition(tp->partition);
-        p->set_fetch_offset(*st->fetch_position);
-        p->set_max_bytes(config.max_partition_fetch_bytes);
-        asked[*tp] = {st->generation, *st->fetch_position};
-      }
-    }
-    if (asked.empty()) {
-      co_await pause(positioned ? std::chrono::milliseconds(
-                                      std::max<int64_t>(config.fetch_max_wait.count(), 10))
-                                : config.retry_backoff);
-      continue;
-    }
-    auto resp = co_await conn.call(std::move(meta));
-    if (!resp) {
+      const bool positioned = co_await reset_positions();
+      // Partitions still without a position get their ListOffsets again after retry_backoff, so
+      // the fetch for the others may not wait longer than that at the broker.
+      const auto max_wait = positioned ? config.fetch_max_wait
+                                       : std::min(config.fetch_max_wait, config.retry_backoff);
+      v1::RequestMeta meta;
       {
         std::lock_guard lock(mu);
-        if (!retriable(resp.error())) error_once = resp.error();
-        data_ready.notify_all();
+        waiting_for_room = buffer_full();
+        if (!waiting_for_room) meta = fetch_request(max_wait, {}, {}, current.asked);
       }
+      if (current.asked.empty()) {
+        co_await pause(positioned ? std::chrono::milliseconds(
+                                        std::max<int64_t>(config.fetch_max_wait.count(), 10))
+                                  : config.retry_backoff);
+        continue;
+      }
+      auto sent = co_await conn.send(std::move(meta));
+      if (!sent) {
+        take_fetched(result<response>(sent.error()), current.asked);
+        co_await pause(config.retry_backoff);
+        continue;
+      }
+      current.request = std::move(sent).value();
+    }
+    if (auto head = co_await conn.head(current.request)) {
+      fetch_sent next;
+      std::optional<v1::RequestMeta> meta;
+      {
+        std::lock_guard lock(mu);
+        meta = fetch_after(head.value(), current.asked, next.asked);
+      }
+      if (meta) {
+        if (auto sent = co_await conn.send(std::move(*meta))) {
+          next.request = std::move(sent).value();
+          ahead = std::move(next);
+        }
+      }
+    }
+    if (!take_fetched(co_await conn.receive(current.request), current.asked)) {
       co_await pause(config.retry_backoff);
-      continue;
     }
-    // Check the batches before taking mu, so poll() is not kept waiting on CRCs.
-    auto owner = std::make_shared<const response>(std::move(resp).value());
-    std::map<topic_partition, checked_slice> checked;
-    for (const auto& t : owner->meta.fetch().topics()) {
-      for (const auto& p : t.partitions()) {
-        topic_partition tp{t.name(), p.partition()};
-        auto q = asked.find(tp);
-        if (q == asked.end() || p.error().code() != v1::NONE) continue;
-        auto slice = proto::data_slice(owner->data, p.data_offset(), p.data_length());
-        if (!slice) {
-          checked[tp].bad = make_error(errc::protocol_error, slice.error().message);
-          continue;
-        }
-        checked[tp] = check_slice(tp, owner, slice.value(), q->second.second);
-      }
-    }
-    bool errored = false;
-    {
-      std::lock_guard lock(mu);
-      for (const auto& t : owner->meta.fetch().topics()) {
-        for (const auto& p : t.partitions()) {
-          topic_partition tp{t.name(), p.partition()};
-          auto it = parts.find(tp);
-          auto q = asked.find(tp);
-          if (it == parts.end() || q == asked.end() || it->second.generation != q->second.first ||
-              it->second.fetch_position != q->second.second) {
-            continue;  // unassigned, reassigned or sought since the fetch went out
-          }
-          auto& st = it->second;
-          if (p.high_watermark() >= 0) st.high_watermark = p.high_watermark();
-          if (p.error().code() == v1::OFFSET_OUT_OF_RANGE) {
-            refetch(st, std::nullopt);
-            continue;
-          }
-          if (p.error().code() != v1::NONE) {
-            error_once = broker_error(p.error());
-            errored = true;
-            continue;
-          }
-          auto& c = checked[tp];
-          if (c.bad) errored = true;
-          if (c.slice.owner) {
-            absorb(st, std::move(c));
-          } else {
-            error_once = std::move(c.bad);  // the slice lies outside the response
-          }
-        }
-      }
-      data_ready.notify_all();
-    }
-    if (errored) co_await pause(config.retry_backoff);
   }
 }
 

@@ -67,6 +67,23 @@ struct consumer::impl {
   awaitable<bool> reset_positions();
   // Queues the checked slices of a fetch response for poll(). REQUIRES: mu held.
   void absorb(partition_state& st, checked_slice checked);
+  using asked_map = std::map<topic_partition, std::pair<uint64_t, int64_t>>;  // generation, offset
+  struct fetch_sent {
+    connection::request_ptr request;
+    asked_map asked;
+  };
+  // A fetch of every partition with a position, into `asked`. A partition that `previous` asked
+  // for, unchanged since, is fetched from `ahead` (its offset after the previous fetch's data)
+  // if it is there. REQUIRES: mu held.
+  v1::RequestMeta fetch_request(std::chrono::milliseconds max_wait, const asked_map& previous,
+                                const std::map<topic_partition, int64_t>& ahead, asked_map& asked);
+  // Given the meta of the response to a fetch that asked for `asked`, whose data has not
+  // arrived yet: the fetch to send next at once, or nullopt when the consumer has caught up,
+  // its buffer would be full, or a partition waits for a position. REQUIRES: mu held.
+  std::optional<v1::RequestMeta> fetch_after(const v1::ResponseMeta& head, const asked_map& asked,
+                                             asked_map& next_asked);
+  // Queues a fetch response's batches for poll(); false if it (or a partition) failed.
+  bool take_fetched(result<response> resp, const asked_map& asked);
   awaitable<void> fetch_loop();
 
   // Application side (consumer.cpp).
