@@ -19,7 +19,7 @@ struct connection::request {
   uint64_t correlation;
   asio::steady_timer done;      // cancelled when `head` or `answer` is set
   asio::steady_timer watchdog;  // fails the link at the deadline unless answered first
-  bool wants_head = false;      // head() is waiting: the read loop copies the meta into `head`
+  bool wants_head = false;      // a Fetch: the read loop copies the meta into `head`
   std::optional<v1::ResponseMeta> head;
   std::optional<result<response>> answer;
 };
@@ -212,6 +212,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
         lost(ec);
         break;
       }
+      if (!l->alive) break;  // failed while the data came in: `p` has its answer
     }
     r.data = data;
     l->inflight.pop_front();
@@ -264,6 +265,9 @@ awaitable<result<connection::request_ptr>> connection::send(
   header->set_client_id(config_.client_id);
   if (header->api_version() == 0) header->set_api_version(1);
   auto p = std::make_shared<request>(executor_, header->correlation_id(), deadline);
+  // Fetch responses are the ones with data worth acting on before it arrives. Set before the
+  // response can come, so the read loop keeps the meta even if head() is called late.
+  p->wants_head = expect_response && meta.has_fetch();
   if (expect_response) l->inflight.push_back(p);
   size_t data_size = 0;
   for (const auto& d : data)
@@ -309,12 +313,11 @@ awaitable<result<response>> connection::receive(request_ptr r) {
 }
 
 awaitable<result<v1::ResponseMeta>> connection::head(const request_ptr& r) {
-  r->wants_head = true;
   while (!r->head && !r->answer) {
     error_code ignored;
     co_await r->done.async_wait(into(ignored));
   }
-  if (r->head) co_return *r->head;
+  if (r->head) co_return std::move(*r->head);
   if (!*r->answer) co_return r->answer->error();
   co_return r->answer->value().meta;
 }

@@ -53,9 +53,9 @@ class connection {
                                       std::vector<std::span<const std::byte>> data = {},
                                       bool expect_response = true);
   awaitable<result<response>> receive(request_ptr r);
-  // The meta of the response to `r`, as soon as it has arrived and before the data behind it
-  // (a fetch's record batches) has: a copy, while receive() still gets the whole response.
-  // Fails as receive() would.
+  // The meta of the response to a Fetch `r`, as soon as it has arrived and before the record
+  // batches behind it have; receive() still gets the whole response. For any other request, or
+  // called a second time, it waits for the whole response. Fails as receive() would.
   awaitable<result<v1::ResponseMeta>> head(const request_ptr& r);
 
   // Fails every request in flight with errc::closed and refuses new ones.
