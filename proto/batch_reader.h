@@ -89,6 +89,9 @@ class record_iterator {
 
  private:
   record_iterator() = default;
+  // Decodes the next record into `r` and steps past it. Returns what is wrong with it instead,
+  // leaving the iterator where it was.
+  const char* read_record(record_view& r);
 
   batch_header header_;
   std::vector<std::byte> decompressed_;
