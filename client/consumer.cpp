@@ -1,6 +1,8 @@
 // The consumer's application side: assignment, seeks, poll.
 #include "client/consumer.h"
 
+#include <algorithm>
+
 #include "client/consumer_impl.h"
 #include "client/errors.h"
 
@@ -182,6 +184,7 @@ result<record_views> consumer::poll_views(std::chrono::milliseconds timeout) {
     return e;
   }
   record_views out;
+  out.records_.reserve(std::min(d.config.max_poll_records, d.buffered_total));
   // The records' memory stays with `out`, so nothing is freed here under mu.
   d.hand_out(out.records_, out.memory_);
   bool decoded = false;
@@ -214,6 +217,11 @@ void consumer::impl::hand_out(std::vector<consumer_record_view>& records,
       --buffered_total;
       if (front.left() == 0) {
         buffered_bytes -= front.bytes;
+        if (spare_views.size() < max_spare_views &&
+            front.records.capacity() * sizeof(consumer_record_view) <= max_spare_view_bytes) {
+          front.records.clear();
+          spare_views.push_back(std::move(front.records));
+        }
         st.buffered.pop_front();
       }
     }
@@ -235,12 +243,16 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     buffered_total -= st.fetched.front().records;
     buffered_bytes -= st.fetched.front().batches.size();
     jobs.push_back({tp, st.generation, st.decoding, std::move(st.fetched.front()), {}});
+    if (!spare_views.empty()) {
+      jobs.back().decoded.records.records = std::move(spare_views.back());
+      spare_views.pop_back();
+    }
     st.fetched.pop_front();
   }
   if (jobs.empty()) return false;
   lock.unlock();
   for (auto& j : jobs) {
-    j.decoded = decode_slice(j.tp, j.slice);
+    decode_slice(j.tp, j.slice, j.decoded);
     j.slice.owner.reset();  // the views' memory keeps the response now
   }
   lock.lock();

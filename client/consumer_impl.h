@@ -150,6 +150,12 @@ struct consumer::impl {
     waiting_for_room = false;
     wake_fetcher();
   }
+  // Emptied record vectors of handed-out slices, for decode_fetched() to fill again. A slice of
+  // 1 KiB records needs about 120 KiB of views: allocated afresh each time, glibc hands the pages
+  // back to the kernel between slices and every decode faults them in again.
+  static constexpr size_t max_spare_views = 4;
+  static constexpr size_t max_spare_view_bytes = 2u << 20;  // each
+  std::vector<std::vector<consumer_record_view>> spare_views;
   size_t next_partition = 0;     // round-robin start for poll()
   size_t fetch_rotation = 0;     // round-robin start for the fetch loop
   uint64_t next_generation = 0;  // partition states never share a generation

@@ -41,10 +41,15 @@ checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const respo
 }
 
 decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice) {
+  decoded_slice out;
+  decode_slice(tp, slice, out);
+  return out;
+}
+
+void decode_slice(const topic_partition& tp, const fetched_slice& slice, decoded_slice& out) {
   auto memory = std::make_shared<slice_memory>();
   memory->fetched = slice.owner;
   memory->topic = tp.topic;
-  decoded_slice out;
   out.records.bytes = slice.batches.size();
   auto& views = out.records.records;
   // recordCount is only a claim until the records are read: reserve no more than the bytes hold
@@ -98,7 +103,6 @@ decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice
     if (!decompressed.empty()) memory->decompressed.push_back(std::move(decompressed));
   }
   out.records.memory = std::move(memory);
-  return out;
 }
 
 }  // namespace sluice::client

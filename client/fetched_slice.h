@@ -68,5 +68,7 @@ struct decoded_slice {
 // record ends its batch; the other batches are still decoded. A batch whose CRC is wrong ends the
 // slice. REQUIRES: `slice` came from check_slice.
 decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice);
+// The same into `out`, whose out.records.records is empty and may have capacity to use again.
+void decode_slice(const topic_partition& tp, const fetched_slice& slice, decoded_slice& out);
 
 }  // namespace sluice::client

@@ -75,6 +75,23 @@ TEST_CASE("decoding hands out only the records at or after the fetch offset") {
   CHECK(first.topic.data() == out.records.memory->topic.data());
 }
 
+TEST_CASE("decoding into a used vector keeps its storage and none of its records") {
+  auto earlier_bytes = batch_at(0, 4);
+  auto earlier = decode_slice(tp, check_slice(tp, nullptr, earlier_bytes, 0).slice);
+  auto storage = std::move(earlier.records.records);
+  const auto* kept = storage.data();
+  storage.clear();
+
+  auto bytes = batch_at(10, 2);
+  decoded_slice out;
+  out.records.records = std::move(storage);
+  decode_slice(tp, check_slice(tp, nullptr, bytes, 0).slice, out);
+  REQUIRE_FALSE(out.problem);
+  CHECK(values(out) == std::vector<std::string>{"v10", "v11"});
+  CHECK(out.records.records.data() == kept);
+  CHECK(out.records.bytes == bytes.size());
+}
+
 TEST_CASE("control batches move the next offset but hand out nothing") {
   auto control = batch_at(3, 1);
   mark_control(control);
