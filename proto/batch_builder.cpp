@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "proto/byte_order.h"
+#include "proto/crc32c.h"
 #include "proto/varint.h"
 
 namespace sluice::proto {
@@ -61,6 +62,10 @@ void batch_builder::append_at(int32_t offset_delta, int64_t timestamp,
     out = write_field(out, h.value);
   }
   assert(out == batch_.data() + batch_.size());
+  if (batch_.size() - crc_taken_ >= crc_piece_bytes) {
+    records_crc_ = records_crc();
+    crc_taken_ = batch_.size();
+  }
   ++count_;
   last_delta_ = offset_delta;
 }
@@ -110,7 +115,18 @@ void batch_builder::write_header(std::span<std::byte> batch, offset base) const 
   store_be<int16_t>(p + L::producer_epoch, options_.producer_epoch);
   store_be<int32_t>(p + L::base_sequence, options_.base_sequence);
   store_be<int32_t>(p + L::record_count, count_);
-  store_be<uint32_t>(p + L::crc, compute_batch_crc(batch));
+  if (options_.compression != codec::none) {
+    store_be<uint32_t>(p + L::crc, compute_batch_crc(batch));
+    return;
+  }
+  const auto covered_header =
+      batch.subspan(L::crc_covered_from, L::header_size - L::crc_covered_from);
+  store_be<uint32_t>(p + L::crc, crc32c_combine(crc32c(covered_header), records_crc(),
+                                                batch.size() - L::header_size));
+}
+
+uint32_t batch_builder::records_crc() const noexcept {
+  return crc32c(std::span(batch_).subspan(crc_taken_), records_crc_);
 }
 
 void batch_builder::clear() noexcept {
@@ -120,6 +136,8 @@ void batch_builder::clear() noexcept {
   last_offset_delta_.reset();
   base_timestamp_ = 0;
   max_timestamp_ = INT64_MIN;
+  records_crc_ = 0;
+  crc_taken_ = batch_layout::header_size;
 }
 
 }  // namespace sluice::proto

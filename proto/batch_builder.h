@@ -76,8 +76,16 @@ class batch_builder {
   batch_options options_;
   // Room for the batch header, then the encoded records.
   std::vector<std::byte> batch_;
-  // Writes the header of `batch`, whose records follow it, and its CRC.
+  // Writes the header of `batch`, whose records follow it, and its CRC. `batch_` holds the
+  // records when they are not compressed: their CRC is then mostly taken already.
   void write_header(std::span<std::byte> batch, offset base) const;
+  // The CRC of the records, continued over the bytes appended since it was last taken.
+  [[nodiscard]] uint32_t records_crc() const noexcept;
+  // Takes the records' CRC of appended bytes in pieces of this many, while they are still in the
+  // CPU's cache: a batch of 1 MiB checksummed at once, on another thread, came from memory.
+  static constexpr size_t crc_piece_bytes = 16 * 1024;
+  uint32_t records_crc_ = 0;  // of batch_'s records up to crc_taken_
+  size_t crc_taken_ = batch_layout::header_size;
   int32_t count_ = 0;
   int32_t last_delta_ = -1;
   std::optional<int32_t> last_offset_delta_;

@@ -63,4 +63,10 @@ uint32_t crc32c(std::span<const std::byte> data, uint32_t crc) noexcept {
   return impl(data, crc);
 }
 
+// The inversions before and after cancel out, leaving a's CRC moved past |b| bytes: multiplied
+// by x^(8|b|).
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t b_size) noexcept {
+  return crc32c_poly::mul_mod_p(crc32c_poly::x_pow(8 * b_size), crc_a) ^ crc_b;
+}
+
 }  // namespace sluice::proto

@@ -13,6 +13,10 @@ namespace sluice::proto {
 // start). crc32c(b, crc32c(a)) == crc32c(a ++ b).
 [[nodiscard]] uint32_t crc32c(std::span<const std::byte> data, uint32_t crc = 0) noexcept;
 
+// Returns crc32c(a ++ b) from crc_a = crc32c(a), crc_b = crc32c(b) and b_size = |b|, in time
+// logarithmic in b_size: a CRC can be taken of data in pieces made in any order.
+[[nodiscard]] uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t b_size) noexcept;
+
 // The implementations behind crc32c(), exposed so that tests can compare them. On x86-64,
 // crc32c_sse42 and crc32c_fold REQUIRE crc32c_has_sse42() and crc32c_has_fold(): without them
 // they stop the process with an illegal instruction. On other CPUs both are the table.

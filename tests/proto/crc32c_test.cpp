@@ -60,3 +60,15 @@ TEST_CASE("crc32c can be continued across pieces", "[proto][crc32c]") {
     CHECK(proto::crc32c(all.subspan(cut), proto::crc32c(all.first(cut))) == whole);
   }
 }
+
+TEST_CASE("crc32c of two pieces can be combined", "[proto][crc32c]") {
+  std::mt19937_64 rng(9);
+  auto data = test::random_bytes(rng, 70000);
+  std::span<const std::byte> all(data);
+  const uint32_t whole = proto::crc32c(all);
+  for (size_t cut : {0, 1, 7, 61, 4096, 40000, 69999, 70000}) {
+    const auto b = all.subspan(cut);
+    CHECK(proto::crc32c_combine(proto::crc32c(all.first(cut)), proto::crc32c(b), b.size()) ==
+          whole);
+  }
+}
