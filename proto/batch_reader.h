@@ -81,6 +81,9 @@ class record_iterator {
   // record, or fewer records than recordCount, are errors.
   [[nodiscard]] result<std::optional<record_view>> next();
 
+  // Where the next record starts: in the batch, or in the decompressed records.
+  [[nodiscard]] const std::byte* position() const noexcept { return rest_.data(); }
+
   // The decompressed records (empty for an uncompressed batch), to keep the views next() returned
   // valid after the iterator is gone: they point into this vector's bytes, which a move keeps.
   [[nodiscard]] std::vector<std::byte> release_decompressed() && {

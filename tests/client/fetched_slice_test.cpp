@@ -121,6 +121,27 @@ TEST_CASE("a batch with a bad CRC ends the decoded slice, is named, and is fetch
   CHECK(values(out) == std::vector<std::string>{"v0", "v1", "v2"});
 }
 
+TEST_CASE("a bad CRC at the end of a large batch drops every record decoded from it") {
+  // The CRC is taken in pieces as the records are decoded; the batch is many pieces long.
+  proto::batch_builder b;
+  const std::string value(1000, 'x');
+  for (int i = 0; i < 300; ++i)
+    b.append(1000 + i, std::nullopt, std::as_bytes(std::span(value.data(), value.size())));
+  auto large = b.build(offset{2}).value();
+  auto intact = concat({batch_at(0, 2), large});
+  auto clean = decode_slice(tp, check_slice(tp, nullptr, intact, 0).slice);
+  REQUIRE_FALSE(clean.problem);
+  CHECK(clean.records.records.size() == 302);
+
+  large.back() ^= std::byte{0x01};
+  auto bytes = concat({batch_at(0, 2), large});
+  auto out = decode_slice(tp, check_slice(tp, nullptr, bytes, 0).slice);
+  REQUIRE(out.problem);
+  CHECK_THAT(out.problem->message, Catch::Contains("t-0") && Catch::Contains("CRC"));
+  CHECK(out.corrupt_at == 2);
+  CHECK(values(out) == std::vector<std::string>{"v0", "v1"});
+}
+
 TEST_CASE("a bad CRC in the batch holding the fetch offset is fetched again from that offset") {
   auto batch = batch_at(0, 5);
   batch.back() ^= std::byte{0xff};
