@@ -29,10 +29,10 @@ class crc_ahead {
   explicit crc_ahead(std::span<const std::byte> batch)
       : covered_(batch.subspan(proto::batch_layout::crc_covered_from)) {}
 
-  // Takes the CRC at least up to `p`, a position in the batch. Once finish() has run, `p` may be
-  // anywhere (in a compressed batch's decompressed records).
-  void through(const std::byte* p) noexcept {
-    while (done_ < covered_.size() && covered_.data() + done_ < p)
+  // Takes the CRC at least `ahead` bytes past `p`, a position in the batch's records. Once
+  // finish() has run, `p` may be anywhere (in a compressed batch's decompressed records).
+  void through(const std::byte* p, size_t ahead) noexcept {
+    while (done_ < covered_.size() && static_cast<size_t>(p - covered_.data()) + ahead > done_)
       step();
   }
   // The CRC of the whole batch.
@@ -62,7 +62,7 @@ std::optional<std::string> decode_records(proto::record_iterator& records, crc_a
                                           std::vector<consumer_record_view>& views) {
   const bool log_append_time = h.ts_type() == proto::timestamp_type::log_append_time;
   while (true) {
-    crc.through(records.position() + record_lookahead_bytes);
+    crc.through(records.position(), record_lookahead_bytes);
     auto r = records.next();
     if (!r) return r.error().message;
     if (!r.value()) return std::nullopt;
