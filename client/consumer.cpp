@@ -219,8 +219,7 @@ void consumer::impl::hand_out(std::vector<consumer_record_view>& records,
         buffered_bytes -= front.bytes;
         if (spare_views.size() < max_spare_views &&
             front.records.capacity() * sizeof(consumer_record_view) <= max_spare_view_bytes) {
-          front.records.clear();
-          spare_views.push_back(std::move(front.records));
+          spare_views.push_back(std::move(front.records));  // emptied outside mu, by decode_slice
         }
         st.buffered.pop_front();
       }
@@ -234,6 +233,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     uint64_t generation;
     uint64_t id;
     fetched_slice slice;
+    std::vector<consumer_record_view> storage;  // a handed-out slice's, to use again
     decoded_slice decoded;
   };
   std::vector<job> jobs;
@@ -242,9 +242,9 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
     st.decoding = ++next_generation;
     buffered_total -= st.fetched.front().records;
     buffered_bytes -= st.fetched.front().batches.size();
-    jobs.push_back({tp, st.generation, st.decoding, std::move(st.fetched.front()), {}});
+    jobs.push_back({tp, st.generation, st.decoding, std::move(st.fetched.front()), {}, {}});
     if (!spare_views.empty()) {
-      jobs.back().decoded.records.records = std::move(spare_views.back());
+      jobs.back().storage = std::move(spare_views.back());
       spare_views.pop_back();
     }
     st.fetched.pop_front();
@@ -252,7 +252,7 @@ bool consumer::impl::decode_fetched(std::unique_lock<std::mutex>& lock) {
   if (jobs.empty()) return false;
   lock.unlock();
   for (auto& j : jobs) {
-    decode_slice(j.tp, j.slice, j.decoded);
+    j.decoded = decode_slice(j.tp, j.slice, std::move(j.storage));
     j.slice.owner.reset();  // the views' memory keeps the response now
   }
   lock.lock();

@@ -150,7 +150,7 @@ struct consumer::impl {
     waiting_for_room = false;
     wake_fetcher();
   }
-  // Emptied record vectors of handed-out slices, for decode_fetched() to fill again. A slice of
+  // Record vectors of handed-out slices, for decode_fetched() to fill again. A slice of
   // 1 KiB records needs about 120 KiB of views: allocated afresh each time, glibc hands the pages
   // back to the kernel between slices and every decode faults them in again.
   static constexpr size_t max_spare_views = 4;

@@ -29,8 +29,7 @@ class crc_ahead {
   explicit crc_ahead(std::span<const std::byte> batch)
       : covered_(batch.subspan(proto::batch_layout::crc_covered_from)) {}
 
-  // Takes the CRC at least `ahead` bytes past `p`, a position in the batch's records. Once
-  // finish() has run, `p` may be anywhere (in a compressed batch's decompressed records).
+  // Takes the CRC at least `ahead` bytes past `p`, a position in the batch's records.
   void through(const std::byte* p, size_t ahead) noexcept {
     while (done_ < covered_.size() && static_cast<size_t>(p - covered_.data()) + ahead > done_)
       step();
@@ -54,15 +53,16 @@ class crc_ahead {
   uint32_t crc_ = 0;
 };
 
-// Appends the records of a batch at or after `from` to `views`, keeping `crc` ahead of them.
-// Returns what is wrong with the first malformed record, which ends the batch.
-std::optional<std::string> decode_records(proto::record_iterator& records, crc_ahead& crc,
+// Appends the records of a batch at or after `from` to `views`, keeping `crc` ahead of them
+// unless it is null (a compressed batch, whose records are not in the batch's bytes). Returns
+// what is wrong with the first malformed record, which ends the batch.
+std::optional<std::string> decode_records(proto::record_iterator& records, crc_ahead* crc,
                                           const topic_partition& tp, const proto::batch_header& h,
                                           int64_t from, std::string_view topic,
                                           std::vector<consumer_record_view>& views) {
   const bool log_append_time = h.ts_type() == proto::timestamp_type::log_append_time;
   while (true) {
-    crc.through(records.position(), record_lookahead_bytes);
+    if (crc != nullptr) crc->through(records.position(), record_lookahead_bytes);
     auto r = records.next();
     if (!r) return r.error().message;
     if (!r.value()) return std::nullopt;
@@ -107,18 +107,16 @@ checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const respo
   return out;
 }
 
-decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice) {
-  decoded_slice out;
-  decode_slice(tp, slice, out);
-  return out;
-}
-
-void decode_slice(const topic_partition& tp, const fetched_slice& slice, decoded_slice& out) {
+decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice,
+                           std::vector<consumer_record_view> storage) {
   auto memory = std::make_shared<slice_memory>();
   memory->fetched = slice.owner;
   memory->topic = tp.topic;
+  decoded_slice out;
   out.records.bytes = slice.batches.size();
   auto& views = out.records.records;
+  views = std::move(storage);
+  views.clear();
   // recordCount is only a claim until the records are read: reserve no more than the bytes hold
   // uncompressed (a record takes at least 7 bytes); compressed batches may grow the vector.
   views.reserve(std::min(slice.records, slice.batches.size() / 7));
@@ -139,20 +137,21 @@ void decode_slice(const topic_partition& tp, const fetched_slice& slice, decoded
     std::optional<std::string> malformed;
     std::vector<std::byte> decompressed;
     // A compressed batch is checked before it is decompressed.
+    const bool compressed = h.compression() != proto::codec::none;
     const bool wanted = !h.is_control() && h.next_offset().value > slice.from &&
-                        (h.compression() == proto::codec::none || crc.finish() == h.crc);
+                        (!compressed || crc.finish() == h.crc);
     if (wanted) {
       if (auto records = proto::record_iterator::open(*batch.value()); !records) {
         malformed = records.error().message;
       } else {
-        malformed = decode_records(records.value(), crc, tp, h, slice.from, memory->topic, views);
+        malformed = decode_records(records.value(), compressed ? nullptr : &crc, tp, h, slice.from,
+                                   memory->topic, views);
         decompressed = std::move(records.value()).release_decompressed();
       }
     }
     if (const uint32_t actual = crc.finish(); actual != h.crc) {
       views.resize(kept);
-      fail("batch at offset " + std::to_string(h.base_offset.value) + " has CRC " +
-           std::to_string(h.crc) + ", computed " + std::to_string(actual));
+      fail(proto::crc_mismatch(h, actual).message);
       // Records before `from` were handed out from an earlier fetch.
       out.corrupt_at = std::max(slice.from, h.base_offset.value);
       break;
@@ -161,6 +160,7 @@ void decode_slice(const topic_partition& tp, const fetched_slice& slice, decoded
     if (!decompressed.empty()) memory->decompressed.push_back(std::move(decompressed));
   }
   out.records.memory = std::move(memory);
+  return out;
 }
 
 }  // namespace sluice::client

@@ -66,9 +66,9 @@ struct decoded_slice {
 
 // Decodes the records of `slice` at or after slice.from into views; copies nothing. A malformed
 // record ends its batch; the other batches are still decoded. A batch whose CRC is wrong ends the
-// slice. REQUIRES: `slice` came from check_slice.
-decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice);
-// The same into `out`, whose out.records.records is empty and may have capacity to use again.
-void decode_slice(const topic_partition& tp, const fetched_slice& slice, decoded_slice& out);
+// slice. The views go into `storage`, an earlier slice's, to use its memory again.
+// REQUIRES: `slice` came from check_slice.
+decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice,
+                           std::vector<consumer_record_view> storage = {});
 
 }  // namespace sluice::client

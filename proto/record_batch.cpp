@@ -61,12 +61,14 @@ result<batch_header> validate_batch(std::span<const std::byte> batch) {
                                             std::to_string(batch.size()));
   }
   uint32_t actual = compute_batch_crc(batch);
-  if (actual != h.crc) {
-    return make_error(errc::crc_mismatch, "batch at offset " + std::to_string(h.base_offset.value) +
-                                              " has CRC " + std::to_string(h.crc) + ", computed " +
-                                              std::to_string(actual));
-  }
+  if (actual != h.crc) return crc_mismatch(h, actual);
   return h;
+}
+
+error crc_mismatch(const batch_header& h, uint32_t computed) {
+  return make_error(errc::crc_mismatch, "batch at offset " + std::to_string(h.base_offset.value) +
+                                            " has CRC " + std::to_string(h.crc) + ", computed " +
+                                            std::to_string(computed));
 }
 
 uint32_t compute_batch_crc(std::span<const std::byte> batch) noexcept {

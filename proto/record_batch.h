@@ -84,6 +84,9 @@ struct batch_header {
 // Checks a whole batch: header as above, `batch` is exactly the batch's size, CRC matches.
 [[nodiscard]] result<batch_header> validate_batch(std::span<const std::byte> batch);
 
+// The error for a batch whose stored CRC is not the `computed` one, naming both.
+[[nodiscard]] error crc_mismatch(const batch_header& h, uint32_t computed);
+
 // The CRC-32C a batch should carry: over everything from attributes to the end.
 // REQUIRES: batch.size() >= batch_layout::header_size.
 [[nodiscard]] uint32_t compute_batch_crc(std::span<const std::byte> batch) noexcept;

@@ -80,12 +80,9 @@ TEST_CASE("decoding into a used vector keeps its storage and none of its records
   auto earlier = decode_slice(tp, check_slice(tp, nullptr, earlier_bytes, 0).slice);
   auto storage = std::move(earlier.records.records);
   const auto* kept = storage.data();
-  storage.clear();
 
   auto bytes = batch_at(10, 2);
-  decoded_slice out;
-  out.records.records = std::move(storage);
-  decode_slice(tp, check_slice(tp, nullptr, bytes, 0).slice, out);
+  auto out = decode_slice(tp, check_slice(tp, nullptr, bytes, 0).slice, std::move(storage));
   REQUIRE_FALSE(out.problem);
   CHECK(values(out) == std::vector<std::string>{"v10", "v11"});
   CHECK(out.records.records.data() == kept);
