@@ -1,6 +1,7 @@
 // The records applications hand to the producer and get from the consumer.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,9 @@ struct record_metadata {
   int32_t partition = 0;
   int64_t offset = -1;     ///< -1 with acks=0: the broker does not say
   int64_t timestamp = -1;  ///< the record's timestamp, or the broker's under LogAppendTime
+  /// When the producer had the broker's acknowledgement (with acks=0: when the request was
+  /// written); one reading of the clock for all the records of a batch.
+  std::chrono::system_clock::time_point acked_at{};
 };
 
 struct topic_partition {

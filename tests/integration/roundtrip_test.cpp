@@ -1,8 +1,10 @@
 // Records go through a real broker and come back unchanged, across partitions and with every
 // codec; keyed records land where Kafka's partitioner puts them.
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "client/admin.h"
@@ -190,6 +192,39 @@ TEST_CASE("a batch the sticky partitioner leaves full goes without waiting for l
   auto m = next.get();
   REQUIRE(m);
   CHECK(m.value().partition != *partitions.begin());
+}
+
+TEST_CASE("an acknowledgement carries when it arrived, once for its whole batch",
+          "[integration][roundtrip]") {
+  using wall = std::chrono::system_clock;
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("acked", 1));
+  auto pc = f.producer_config();
+  pc.linger = std::chrono::milliseconds(50);
+  client::producer producer(pc);
+  std::mutex mu;
+  std::condition_variable all_acked;
+  std::vector<std::pair<wall::time_point, wall::time_point>> acked;  // acked_at, callback's now
+  const auto sent = wall::now();
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(producer.send(client::producer_record{.topic = "acked", .value = "v"},
+                          [&](const result<client::record_metadata>& m) {
+                            REQUIRE(m);
+                            std::lock_guard lock(mu);
+                            acked.emplace_back(m.value().acked_at, wall::now());
+                            all_acked.notify_all();
+                          }));
+  }
+  {  // not flushed: the batch goes when its linger is up
+    std::unique_lock lock(mu);
+    REQUIRE(all_acked.wait_for(lock, std::chrono::seconds(20), [&] { return acked.size() == 10; }));
+  }
+  for (const auto& [at, seen] : acked) {
+    CHECK(at == acked[0].first);  // one batch, one reading
+    CHECK(at >= sent + pc.linger);  // read at the ack, not at the send
+    CHECK(at <= seen);
+  }
 }
 
 TEST_CASE("a producer reports unknown topics and partitions at once", "[integration][roundtrip]") {
