@@ -141,6 +141,7 @@ result<void> producer::send(const producer_record& record, delivery_callback don
         std::make_unique<open_batch>(proto::batch_options{.compression = d.config.compression}));
     ps.open.back()->builder.reserve(std::max(d.config.batch_size, size));
     ps.open.back()->created = steady::now();
+    d.mark_pending(record.topic, partition);
   }
   auto& b = *ps.open.back();
   std::vector<proto::header_view> headers;

@@ -51,6 +51,7 @@ struct partition_state {
   std::deque<std::shared_ptr<ready_batch>> retry;  // waiting to be sent again, by sequence
   int32_t next_sequence = 0;
   int in_flight = 0;
+  bool pending = false;  // listed in producer::impl::pending
 };
 
 // What the producer holds for one topic, once its metadata is loaded.
@@ -110,6 +111,22 @@ struct producer::impl {
   partition_state& partition(std::string_view topic, int32_t p) {
     return topics.find(topic)->second.partitions.at(static_cast<size_t>(p));
   }
+  // A partition with open or retrying batches: one drain() has to look at.
+  struct pending_partition {
+    const std::string* topic;  // the key in `topics`, which never drops one
+    int32_t partition;
+    partition_state* state;
+  };
+  // Lists `p` of `topic` for drain() after a batch was opened or queued for retry there, so a
+  // drain visits those partitions only, not every partition of every topic. REQUIRES: mu.
+  void mark_pending(std::string_view topic, int32_t p) {
+    auto it = topics.find(topic);
+    auto& ps = it->second.partitions.at(static_cast<size_t>(p));
+    if (ps.pending) return;
+    ps.pending = true;
+    pending.push_back({&it->first, p, &ps});
+  }
+  std::vector<pending_partition> pending;
   // Calls f(topic, partition, state) for every partition. REQUIRES: mu.
   template <class F>
   void for_each_partition(F&& f) {

@@ -27,7 +27,7 @@ std::vector<std::shared_ptr<ready_batch>> producer::impl::drain(steady::time_poi
   {
     std::lock_guard lock(mu);
     const bool can_sequence = !config.idempotence || producer_id >= 0;
-    for_each_partition([&](const std::string& topic, int32_t partition, partition_state& ps) {
+    const auto visit = [&](const std::string& topic, int32_t partition, partition_state& ps) {
       // Without a producer id nothing can be sent; records still fail on time.
       while (!can_sequence && !ps.open.empty() &&
              now >= ps.open.front()->created + config.delivery_timeout) {
@@ -76,6 +76,11 @@ std::vector<std::shared_ptr<ready_batch>> producer::impl::drain(steady::time_poi
         ps.open.pop_front();
         ++ps.in_flight;
       }
+    };
+    std::erase_if(pending, [&](const pending_partition& p) {
+      visit(*p.topic, p.partition, *p.state);
+      p.state->pending = !p.state->open.empty() || !p.state->retry.empty();
+      return !p.state->pending;
     });
   }
   for (auto& c : expired) {
@@ -158,6 +163,7 @@ void producer::impl::retry_or_fail(std::shared_ptr<ready_batch> b, const error& 
       auto at = std::find_if(ps.retry.begin(), ps.retry.end(), [&](const auto& other) {
         return other->base_sequence > b->base_sequence;
       });
+      mark_pending(b->topic, b->partition);
       ps.retry.insert(at, std::move(b));
       return;
     }
