@@ -32,8 +32,8 @@ std::atomic<uint64_t> acked_total{0};
 // One producer's share: `count` records, paced at `rate` records/s when set. Each record carries
 // its intended send time as its timestamp, and its latency runs from there to the acknowledgement
 // the producer stamps once per batch: one clock reading per record, as Kafka's perf test makes
-// (System.currentTimeMillis), where a reading per record on each side cost a quarter of the
-// producing thread. Wall-clock time, so a clock step during a run would show in its latencies.
+// (System.currentTimeMillis), rather than one before the send, one for the producer's timestamp
+// and one in the callback. Wall-clock time, so a clock step during a run shows in its latencies.
 void produce_share(const client::producer_config& pc, const produce_options& o, uint64_t first,
                    uint64_t count, std::optional<double> rate, producer_run& out) {
   using wall = std::chrono::system_clock;
