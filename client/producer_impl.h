@@ -32,7 +32,7 @@ struct open_batch {
 struct ready_batch {
   std::string topic;
   int32_t partition = 0;
-  std::vector<std::byte> bytes;
+  proto::byte_buffer bytes;
   int32_t records = 0;
   int32_t base_sequence = -1;
   std::vector<delivery_callback> callbacks;

@@ -71,9 +71,14 @@ void batch_builder::append_at(int32_t offset_delta, int64_t timestamp,
 }
 
 result<std::vector<std::byte>> batch_builder::build(offset base) const {
+  SLUICE_TRY(batch, build_buffer(base));
+  return std::vector<std::byte>(batch.begin(), batch.end());
+}
+
+result<byte_buffer> batch_builder::build_buffer(offset base) const {
   assert(!empty());
   namespace L = batch_layout;
-  std::vector<std::byte> batch;
+  byte_buffer batch;
   if (options_.compression == codec::none) {
     batch = batch_;
   } else {
@@ -84,15 +89,15 @@ result<std::vector<std::byte>> batch_builder::build(offset base) const {
   return batch;
 }
 
-result<std::vector<std::byte>> batch_builder::take(offset base) {
+result<byte_buffer> batch_builder::take(offset base) {
   if (options_.compression != codec::none) {
-    auto batch = build(base);
+    auto batch = build_buffer(base);
     clear();
     return batch;
   }
   assert(!empty());
   write_header(batch_, base);
-  std::vector<std::byte> batch = std::move(batch_);
+  byte_buffer batch = std::move(batch_);
   batch_.assign(batch_layout::header_size, std::byte{0});
   clear();
   return batch;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/batch_reader.h"
+#include "proto/byte_buffer.h"
 #include "proto/compression.h"
 #include "proto/record_batch.h"
 #include "proto/result.h"
@@ -63,7 +64,7 @@ class batch_builder {
   [[nodiscard]] result<std::vector<std::byte>> build(offset base = offset{0}) const;
   // Like build(), but an uncompressed batch is moved out rather than copied. Leaves the builder
   // empty, keeping the options.
-  [[nodiscard]] result<std::vector<std::byte>> take(offset base = offset{0});
+  [[nodiscard]] result<byte_buffer> take(offset base = offset{0});
 
   // Makes room for a batch of `bytes` (as size_estimate() counts), so appends up to there do not
   // reallocate.
@@ -75,7 +76,8 @@ class batch_builder {
  private:
   batch_options options_;
   // Room for the batch header, then the encoded records.
-  std::vector<std::byte> batch_;
+  byte_buffer batch_;
+  [[nodiscard]] result<byte_buffer> build_buffer(offset base) const;
   // Writes the header of `batch`, whose records follow it, and its CRC. `batch_` holds the
   // records when they are not compressed: their CRC is then mostly taken already.
   void write_header(std::span<std::byte> batch, offset base) const;

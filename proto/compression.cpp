@@ -49,7 +49,7 @@ bool grow(std::vector<std::byte>& out, size_t used, size_t limit) {
   return true;
 }
 
-result<void> gzip_compress(std::span<const std::byte> in, std::vector<std::byte>& out) {
+result<void> gzip_compress(std::span<const std::byte> in, byte_buffer& out) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK) {
@@ -97,7 +97,7 @@ result<std::vector<std::byte>> gzip_decompress(std::span<const std::byte> in, si
   return out;
 }
 
-result<void> snappy_compress(std::span<const std::byte> in, std::vector<std::byte>& out) {
+result<void> snappy_compress(std::span<const std::byte> in, byte_buffer& out) {
   size_t start = out.size();
   out.resize(start + xerial_header_size);
   std::memcpy(out.data() + start, xerial_magic.data(), xerial_magic.size());
@@ -154,7 +154,7 @@ result<std::vector<std::byte>> snappy_decompress(std::span<const std::byte> in, 
   return out;
 }
 
-result<void> lz4_compress(std::span<const std::byte> in, std::vector<std::byte>& out) {
+result<void> lz4_compress(std::span<const std::byte> in, byte_buffer& out) {
   LZ4F_preferences_t prefs{};
   prefs.frameInfo.blockSizeID = LZ4F_max64KB;
   prefs.frameInfo.blockMode = LZ4F_blockIndependent;
@@ -197,7 +197,7 @@ result<std::vector<std::byte>> lz4_decompress(std::span<const std::byte> in, siz
   return out;
 }
 
-result<void> zstd_compress(std::span<const std::byte> in, std::vector<std::byte>& out) {
+result<void> zstd_compress(std::span<const std::byte> in, byte_buffer& out) {
   size_t start = out.size();
   out.resize(start + ZSTD_compressBound(in.size()));
   size_t n = ZSTD_compress(out.data() + start, out.size() - start, in.data(), in.size(), 3);
@@ -252,7 +252,7 @@ std::optional<codec> parse_codec(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-result<void> compress(codec c, std::span<const std::byte> input, std::vector<std::byte>& out) {
+result<void> compress(codec c, std::span<const std::byte> input, byte_buffer& out) {
   switch (c) {
     case codec::gzip: return gzip_compress(input, out);
     case codec::snappy: return snappy_compress(input, out);

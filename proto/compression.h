@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/byte_buffer.h"
 #include "proto/result.h"
 
 namespace sluice::proto {
@@ -22,8 +23,7 @@ inline constexpr uint8_t max_codec_id = 4;
 [[nodiscard]] std::optional<codec> parse_codec(std::string_view name) noexcept;
 
 // Appends the compressed form of `input` to `out`. REQUIRES: c != codec::none.
-[[nodiscard]] result<void> compress(codec c, std::span<const std::byte> input,
-                                    std::vector<std::byte>& out);
+[[nodiscard]] result<void> compress(codec c, std::span<const std::byte> input, byte_buffer& out);
 
 // Returns the decompressed form of `input`, failing with errc::too_large as soon as it would
 // exceed `max_output` bytes (a decompression bomb never allocates more than that).

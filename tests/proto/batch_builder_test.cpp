@@ -1,5 +1,6 @@
 #include "proto/batch_builder.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
 
@@ -172,7 +173,7 @@ TEST_CASE("take gives what build gives and leaves the builder empty", "[proto][b
       auto taken = b.take(offset{7});
       REQUIRE(built);
       REQUIRE(taken);
-      CHECK(taken.value() == built.value());
+      CHECK(std::ranges::equal(taken.value(), built.value()));
       CHECK(b.empty());
       CHECK(b.size_estimate() == proto::batch_layout::header_size);
     }

@@ -22,7 +22,7 @@ TEST_CASE("every codec round trips empty, small and multi-block inputs", "[proto
       auto text = test::compressible_text(rng, n);
       auto random = test::random_bytes(rng, n);
       for (auto input : {test::as_bytes(text), std::span<const std::byte>(random)}) {
-        std::vector<std::byte> packed;
+        proto::byte_buffer packed;
         REQUIRE(proto::compress(c, input, packed));
         auto unpacked = proto::decompress(c, packed, 1 << 20);
         INFO(proto::codec_name(c) << " size " << n);
@@ -37,7 +37,7 @@ TEST_CASE("every codec round trips empty, small and multi-block inputs", "[proto
 TEST_CASE("decompression stops at the size limit", "[proto][compression][malformed]") {
   std::string zeros(1 << 20, '\0');
   for (codec c : all_codecs) {
-    std::vector<std::byte> packed;
+    proto::byte_buffer packed;
     REQUIRE(proto::compress(c, test::as_bytes(zeros), packed));
     auto r = proto::decompress(c, packed, 64 * 1024);
     INFO(proto::codec_name(c));
@@ -53,7 +53,7 @@ TEST_CASE("corrupt compressed bytes are an error, not a crash", "[proto][compres
   std::mt19937_64 rng(2);
   auto text = test::compressible_text(rng, 50000);
   for (codec c : all_codecs) {
-    std::vector<std::byte> packed;
+    proto::byte_buffer packed;
     REQUIRE(proto::compress(c, test::as_bytes(text), packed));
     auto garbage = test::random_bytes(rng, packed.size());
     auto r = proto::decompress(c, garbage, 1 << 20);
