@@ -32,6 +32,7 @@ using impl_fn = uint32_t (*)(std::span<const std::byte>, uint32_t) noexcept;
 
 impl_fn pick_impl() noexcept {
   if (crc32c_has_fold()) return &crc32c_fold;
+  if (crc32c_has_fold256()) return &crc32c_fold256;
   return crc32c_has_sse42() ? &crc32c_sse42 : &crc32c_table;
 }
 

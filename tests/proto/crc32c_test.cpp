@@ -31,12 +31,18 @@ TEST_CASE("crc32c hardware and table implementations agree", "[proto][crc32c]") 
   } else {
     WARN("no AVX-512 VPCLMULQDQ on this CPU: crc32c_fold is not tested");
   }
+  if (proto::crc32c_has_fold256()) {
+    impls.emplace_back("fold256", &proto::crc32c_fold256);
+  } else {
+    WARN("no AVX2 VPCLMULQDQ on this CPU: crc32c_fold256 is not tested");
+  }
   std::mt19937_64 rng(7);
-  // Around the three-stream rounds of 3 x 256 and 3 x 4096 bytes, and the fold's 16-, 64- and
-  // 256-byte steps.
-  for (size_t n : {0,   1,    7,    8,     9,     15,    16,    17,        63,     64,  65,
-                   255, 256,  257,  319,   320,   336,   511,   512,       513,    767, 768,
-                   769, 1000, 4099, 12287, 12288, 12289, 13063, 65536 + 5, 200'003}) {
+  // Around the three-stream rounds of 3 x 256 and 3 x 4096 bytes, the folds' 16-, 32-, 64- and
+  // 256-byte steps, and fold256's blocks of 6,976 bytes (folded and crc32 streams together).
+  for (size_t n : {0,    1,     7,     8,     9,     15,    16,         17,        63,     64,
+                   65,   255,   256,   257,   319,   320,   336,        511,       512,    513,
+                   767,  768,   769,   1000,  4099,  6975,  6976,       6977,      7232,   7233,
+                   7263, 12287, 12288, 12289, 13063, 13952, 13952 + 48, 65536 + 5, 200'003}) {
     auto data = test::random_bytes(rng, n);
     for (auto [name, crc] : impls) {
       INFO(name << " over " << n << " bytes");
