@@ -139,7 +139,12 @@ result<void> producer::send(const producer_record& record, delivery_callback don
   if (new_batch) {
     ps.open.push_back(
         std::make_unique<open_batch>(proto::batch_options{.compression = d.config.compression}));
-    ps.open.back()->builder.reserve(std::max(d.config.batch_size, size));
+    if (!d.spare_buffers.empty() && size <= d.config.batch_size) {
+      ps.open.back()->builder.adopt(std::move(d.spare_buffers.back()));
+      d.spare_buffers.pop_back();
+    } else {
+      ps.open.back()->builder.reserve(std::max(d.config.batch_size, size));
+    }
     ps.open.back()->created = steady::now();
     d.mark_pending(record.topic, partition);
   }

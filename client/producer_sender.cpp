@@ -125,6 +125,7 @@ void producer::impl::complete(ready_batch& b, const result<record_metadata>& fir
     auto& ps = partition(b.topic, b.partition);
     --ps.in_flight;
     memory_used -= b.memory;
+    recycle(std::move(b.bytes));
     (first ? delivered : failed) += static_cast<uint64_t>(b.records);
   }
   space.notify_all();

@@ -134,6 +134,12 @@ uint32_t batch_builder::records_crc() const noexcept {
   return crc32c(std::span(batch_).subspan(crc_taken_), records_crc_);
 }
 
+void batch_builder::adopt(byte_buffer&& storage) {
+  assert(empty());
+  storage.resize(batch_layout::header_size);  // write_header() sets every header byte
+  batch_ = std::move(storage);
+}
+
 void batch_builder::clear() noexcept {
   batch_.resize(batch_layout::header_size);
   count_ = 0;

@@ -199,3 +199,32 @@ TEST_CASE("a batch checksummed in pieces as it grows has the CRC of the whole", 
     CHECK(validated.value().record_count == n);
   }
 }
+
+TEST_CASE("a builder building in an earlier batch's buffer gives the batch a fresh one gives",
+          "[proto][batch]") {
+  std::mt19937_64 rng(6);
+  auto first = samples(rng, 80);
+  auto second = samples(rng, 20);  // shorter: the old batch's bytes lie beyond its end
+  proto::batch_builder old_one({.producer_id = 9, .producer_epoch = 3, .base_sequence = 40});
+  old_one.reserve(64 << 10);
+  for (const auto& s : first)
+    old_one.append(s.timestamp + 7, view(s.key), view(s.value));
+  auto used = old_one.take(offset{5});
+  REQUIRE(used);
+  const auto* storage = used.value().data();
+  const size_t capacity = used.value().capacity();
+
+  proto::batch_builder b;
+  b.adopt(std::move(used).value());
+  for (const auto& s : second)
+    b.append(s.timestamp, view(s.key), view(s.value));
+  auto taken = b.take(offset{1000});
+  REQUIRE(taken);
+  CHECK(taken.value().data() == storage);  // built in place: no new allocation
+  CHECK(taken.value().capacity() == capacity);
+
+  proto::batch_builder fresh;
+  for (const auto& s : second)
+    fresh.append(s.timestamp, view(s.key), view(s.value));
+  CHECK(std::ranges::equal(taken.value(), fresh.build(offset{1000}).value()));
+}
