@@ -141,10 +141,10 @@ struct producer::impl {
     return ps.open.empty() || (!ps.open.back()->builder.empty() &&
                                ps.open.back()->builder.size_estimate() + size > config.batch_size);
   }
-  // Buffers of finished batches, to build new ones in (as the Java producer's BufferPool): a
-  // fresh batch_size buffer costs page faults and the kernel zeroing its pages, a few per cent
-  // of a producing client's CPU at 1 MiB batches. At most a quarter of buffer_memory, on top of
-  // it. REQUIRES: mu.
+  // Buffers of acknowledged batches, to build new ones in (as the Java producer's BufferPool),
+  // so that a batch's memory is neither faulted in afresh nor left to glibc, which hands blocks
+  // of a MiB back to the kernel until its mmap threshold has risen. At most a quarter of
+  // buffer_memory, on top of it. REQUIRES: mu.
   std::vector<proto::byte_buffer> spare_buffers;
   // Keeps `b` in spare_buffers if it is a batch_size buffer and there is room. REQUIRES: mu.
   void recycle(proto::byte_buffer&& b) {

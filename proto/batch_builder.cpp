@@ -71,27 +71,27 @@ void batch_builder::append_at(int32_t offset_delta, int64_t timestamp,
 }
 
 result<std::vector<std::byte>> batch_builder::build(offset base) const {
-  SLUICE_TRY(batch, build_buffer(base));
-  return std::vector<std::byte>(batch.begin(), batch.end());
+  assert(!empty());
+  if (options_.compression != codec::none) {
+    SLUICE_TRY(batch, build_compressed(base));
+    return std::vector<std::byte>(batch.begin(), batch.end());
+  }
+  std::vector<std::byte> batch(batch_.begin(), batch_.end());
+  write_header(batch, base);
+  return batch;
 }
 
-result<byte_buffer> batch_builder::build_buffer(offset base) const {
-  assert(!empty());
-  namespace L = batch_layout;
-  byte_buffer batch;
-  if (options_.compression == codec::none) {
-    batch = batch_;
-  } else {
-    batch.resize(L::header_size);
-    SLUICE_TRY(compress(options_.compression, std::span(batch_).subspan(L::header_size), batch));
-  }
+result<byte_buffer> batch_builder::build_compressed(offset base) const {
+  byte_buffer batch(batch_layout::header_size);
+  SLUICE_TRY(
+      compress(options_.compression, std::span(batch_).subspan(batch_layout::header_size), batch));
   write_header(batch, base);
   return batch;
 }
 
 result<byte_buffer> batch_builder::take(offset base) {
   if (options_.compression != codec::none) {
-    auto batch = build_buffer(base);
+    auto batch = build_compressed(base);
     clear();
     return batch;
   }

@@ -81,7 +81,8 @@ class batch_builder {
   batch_options options_;
   // Room for the batch header, then the encoded records.
   byte_buffer batch_;
-  [[nodiscard]] result<byte_buffer> build_buffer(offset base) const;
+  // build() of a compressed batch. REQUIRES: compression, !empty().
+  [[nodiscard]] result<byte_buffer> build_compressed(offset base) const;
   // Writes the header of `batch`, whose records follow it, and its CRC. `batch_` holds the
   // records when they are not compressed: their CRC is then mostly taken already.
   void write_header(std::span<std::byte> batch, offset base) const;
