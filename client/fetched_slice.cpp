@@ -135,7 +135,7 @@ decoded_slice decode_slice(const topic_partition& tp, const fetched_slice& slice
     crc_ahead crc(batch.value()->bytes);
     const size_t kept = views.size();
     std::optional<std::string> malformed;
-    std::vector<std::byte> decompressed;
+    proto::byte_buffer decompressed;
     // A compressed batch is checked before it is decompressed.
     const bool compressed = h.compression() != proto::codec::none;
     const bool wanted = !h.is_control() && h.next_offset().value > slice.from &&

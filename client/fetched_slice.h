@@ -16,6 +16,7 @@
 
 #include "client/connection.h"
 #include "client/record.h"
+#include "proto/byte_buffer.h"
 #include "proto/result.h"
 
 namespace sluice::client {
@@ -43,7 +44,7 @@ checked_slice check_slice(const topic_partition& tp, std::shared_ptr<const respo
 struct slice_memory {
   std::shared_ptr<const client::response> fetched;
   std::string topic;
-  std::vector<std::vector<std::byte>> decompressed;
+  std::vector<proto::byte_buffer> decompressed;
 };
 
 // A slice's records as views into its memory, handed out from `next` on.

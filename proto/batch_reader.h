@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/byte_buffer.h"
 #include "proto/record_batch.h"
 #include "proto/result.h"
 
@@ -86,9 +87,7 @@ class record_iterator {
 
   // The decompressed records (empty for an uncompressed batch), to keep the views next() returned
   // valid after the iterator is gone: they point into this vector's bytes, which a move keeps.
-  [[nodiscard]] std::vector<std::byte> release_decompressed() && {
-    return std::move(decompressed_);
-  }
+  [[nodiscard]] byte_buffer release_decompressed() && { return std::move(decompressed_); }
 
  private:
   record_iterator() = default;
@@ -97,7 +96,7 @@ class record_iterator {
   const char* read_record(record_view& r);
 
   batch_header header_;
-  std::vector<std::byte> decompressed_;
+  byte_buffer decompressed_;
   std::span<const std::byte> rest_;
   int32_t remaining_ = 0;
 };

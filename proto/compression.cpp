@@ -42,7 +42,7 @@ error corrupt(codec c, std::string_view detail) {
 
 // Grows `out` for a streaming decoder: doubles capacity up to `limit`. Returns false when `out`
 // is already at the limit.
-bool grow(std::vector<std::byte>& out, size_t used, size_t limit) {
+bool grow(byte_buffer& out, size_t used, size_t limit) {
   if (used >= limit) return false;
   size_t next = std::min(limit, std::max<size_t>(used * 2, 4096));
   out.resize(next);
@@ -69,11 +69,11 @@ result<void> gzip_compress(std::span<const std::byte> in, byte_buffer& out) {
   return success();
 }
 
-result<std::vector<std::byte>> gzip_decompress(std::span<const std::byte> in, size_t limit) {
+result<byte_buffer> gzip_decompress(std::span<const std::byte> in, size_t limit) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) return corrupt(codec::gzip, "inflateInit2 failed");
   std::unique_ptr<z_stream, decltype(&inflateEnd)> guard(&zs, &inflateEnd);
-  std::vector<std::byte> out;
+  byte_buffer out;
   size_t used = 0;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
@@ -117,8 +117,7 @@ result<void> snappy_compress(std::span<const std::byte> in, byte_buffer& out) {
 }
 
 // Appends one raw snappy block to `out`, keeping the total within `limit`.
-result<void> snappy_raw_block(std::span<const std::byte> in, std::vector<std::byte>& out,
-                              size_t limit) {
+result<void> snappy_raw_block(std::span<const std::byte> in, byte_buffer& out, size_t limit) {
   size_t n = 0;
   if (!snappy::GetUncompressedLength(as_chars(in.data()), in.size(), &n)) {
     return corrupt(codec::snappy, "bad block length");
@@ -132,8 +131,8 @@ result<void> snappy_raw_block(std::span<const std::byte> in, std::vector<std::by
   return success();
 }
 
-result<std::vector<std::byte>> snappy_decompress(std::span<const std::byte> in, size_t limit) {
-  std::vector<std::byte> out;
+result<byte_buffer> snappy_decompress(std::span<const std::byte> in, size_t limit) {
+  byte_buffer out;
   bool xerial = in.size() >= xerial_header_size &&
                 std::memcmp(in.data(), xerial_magic.data(), xerial_magic.size()) == 0;
   if (!xerial) {
@@ -169,14 +168,14 @@ result<void> lz4_compress(std::span<const std::byte> in, byte_buffer& out) {
   return success();
 }
 
-result<std::vector<std::byte>> lz4_decompress(std::span<const std::byte> in, size_t limit) {
+result<byte_buffer> lz4_decompress(std::span<const std::byte> in, size_t limit) {
   LZ4F_dctx* ctx = nullptr;
   if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) {
     return corrupt(codec::lz4, "cannot create context");
   }
   std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> guard(
       ctx, &LZ4F_freeDecompressionContext);
-  std::vector<std::byte> out;
+  byte_buffer out;
   size_t used = 0;
   size_t pos = 0;
   size_t hint = 1;  // 0 once a frame is complete
@@ -208,10 +207,10 @@ result<void> zstd_compress(std::span<const std::byte> in, byte_buffer& out) {
   return success();
 }
 
-result<std::vector<std::byte>> zstd_decompress(std::span<const std::byte> in, size_t limit) {
+result<byte_buffer> zstd_decompress(std::span<const std::byte> in, size_t limit) {
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   if (!ctx) return corrupt(codec::zstd, "cannot create context");
-  std::vector<std::byte> out;
+  byte_buffer out;
   size_t used = 0;
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   size_t hint = 1;  // 0 once a frame is complete
@@ -264,8 +263,7 @@ result<void> compress(codec c, std::span<const std::byte> input, byte_buffer& ou
                     "compress called with codec " + std::to_string(static_cast<int>(c)));
 }
 
-result<std::vector<std::byte>> decompress(codec c, std::span<const std::byte> input,
-                                          size_t max_output) {
+result<byte_buffer> decompress(codec c, std::span<const std::byte> input, size_t max_output) {
   switch (c) {
     case codec::gzip: return gzip_decompress(input, max_output);
     case codec::snappy: return snappy_decompress(input, max_output);

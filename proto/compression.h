@@ -28,7 +28,7 @@ inline constexpr uint8_t max_codec_id = 4;
 // Returns the decompressed form of `input`, failing with errc::too_large as soon as it would
 // exceed `max_output` bytes (a decompression bomb never allocates more than that).
 // REQUIRES: c != codec::none.
-[[nodiscard]] result<std::vector<std::byte>> decompress(codec c, std::span<const std::byte> input,
-                                                        size_t max_output);
+[[nodiscard]] result<byte_buffer> decompress(codec c, std::span<const std::byte> input,
+                                             size_t max_output);
 
 }  // namespace sluice::proto
