@@ -103,6 +103,18 @@ SLUICE_CLMUL_TARGET inline __m128i fold(__m128i x, __m128i k, __m128i next) noex
       _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
 }
 
+// Folds `p`'s 16-byte blocks into x while n lasts, then returns the raw register after the
+// message so far: x is congruent to it, so checksumming x's 16 bytes from a zero register gives
+// that register. The rest (under 16 bytes) goes on from there.
+SLUICE_CLMUL_TARGET inline uint32_t register_after(__m128i x, const uint8_t*& p,
+                                                   size_t& n) noexcept {
+  const __m128i by_16 = to_m128(by_16_k);
+  for (; n >= 16; p += 16, n -= 16)
+    x = fold(x, by_16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
+  return static_cast<uint32_t>(_mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1))));
+}
+
 // The same on four 16-byte blocks at once.
 SLUICE_FOLD_TARGET inline __m512i fold(__m512i x, __m512i k, __m512i next) noexcept {
   return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
@@ -177,13 +189,8 @@ SLUICE_FOLD_TARGET uint32_t crc32c_fold(std::span<const std::byte> data, uint32_
   x = fold(x, by_16, _mm512_extracti32x4_epi32(z3, 1));
   x = fold(x, by_16, _mm512_extracti32x4_epi32(z3, 2));
   x = fold(x, by_16, _mm512_extracti32x4_epi32(z3, 3));
-  for (; n >= 16; p += 16, n -= 16)
-    x = fold(x, by_16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  // x is congruent to the message so far, so checksumming its 16 bytes from a zero register gives
-  // the register after the message so far; the rest goes on from there.
-  uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
-  c = _mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
-  return crc32c_sse42({reinterpret_cast<const std::byte*>(p), n}, ~static_cast<uint32_t>(c));
+  const uint32_t raw = register_after(x, p, n);
+  return crc32c_sse42({reinterpret_cast<const std::byte*>(p), n}, ~raw);
 }
 
 // Eight registers of two blocks each in flight: the same stride as crc32c_fold's. On Zen 3 the
@@ -196,40 +203,32 @@ constexpr size_t hybrid_stream = (hybrid_rounds - 1) * 8 * hybrid_stream_words;
 constexpr size_t hybrid_block = hybrid_rounds * fold_stride + 3 * hybrid_stream;
 constexpr shift_table hybrid_shift = make_shift_table(hybrid_stream);
 
-struct lanes256 {  // a struct, not std::array: that drops __m256i's alignment attribute
-  __m256i v[fold_stride / 32];
-  [[nodiscard]] static constexpr size_t size() noexcept { return fold_stride / 32; }
-  __m256i& operator[](size_t i) noexcept { return v[i]; }
-  const __m256i& operator[](size_t i) const noexcept { return v[i]; }
-};
+constexpr size_t lanes = fold_stride / 32;
+using lanes256 = __m256i[lanes];
 
 SLUICE_FOLD256_TARGET inline void load_lanes(lanes256& z, const uint8_t* p, uint32_t raw) noexcept {
-  for (size_t i = 0; i < z.size(); ++i)
+  for (size_t i = 0; i < lanes; ++i)
     z[i] = load32(p + 32 * i);
   z[0] = _mm256_xor_si256(z[0], _mm256_zextsi128_si256(_mm_cvtsi32_si128(static_cast<int>(raw))));
 }
 
 SLUICE_FOLD256_TARGET inline void fold_lanes(lanes256& z, __m256i by_stride,
                                              const uint8_t* p) noexcept {
-  for (size_t i = 0; i < z.size(); ++i)
+  for (size_t i = 0; i < lanes; ++i)
     z[i] = fold(z[i], by_stride, load32(p + 32 * i));
 }
 
-// The raw register after the message the lanes hold, then `tail`'s 32-byte blocks.
-SLUICE_FOLD256_TARGET inline uint32_t reduce_lanes(const lanes256& z, const uint8_t*& tail,
-                                                   size_t& n) noexcept {
+// Folds the lanes into one register, then `p`'s 32-byte blocks while n lasts; returns its halves
+// folded together.
+SLUICE_FOLD256_TARGET inline __m128i merge_lanes(const lanes256& z, const uint8_t*& p,
+                                                 size_t& n) noexcept {
   const __m256i by_32 = _mm256_broadcastsi128_si256(to_m128(by_32_k));
   __m256i y = z[0];
-  for (size_t i = 1; i < z.size(); ++i)
+  for (size_t i = 1; i < lanes; ++i)
     y = fold(y, by_32, z[i]);
-  for (; n >= 32; tail += 32, n -= 32)
-    y = fold(y, by_32, load32(tail));
-  const __m128i by_16 = to_m128(by_16_k);
-  __m128i x = fold(_mm256_castsi256_si128(y), by_16, _mm256_extracti128_si256(y, 1));
-  for (; n >= 16; tail += 16, n -= 16)
-    x = fold(x, by_16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail)));
-  uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
-  return static_cast<uint32_t>(_mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1))));
+  for (; n >= 32; p += 32, n -= 32)
+    y = fold(y, by_32, load32(p));
+  return fold(_mm256_castsi256_si128(y), to_m128(by_16_k), _mm256_extracti128_si256(y, 1));
 }
 
 // One hybrid_block from p, continuing raw register `raw`.
@@ -247,9 +246,8 @@ SLUICE_FOLD256_TARGET inline uint32_t hybrid_block_crc(const uint8_t* p, uint32_
       c3 = load_crc(c3, s + 2 * hybrid_stream);
     }
   }
-  size_t none = 0;
-  const uint8_t* end = p;
-  uint32_t c = reduce_lanes(z, end, none);
+  size_t none = 0;  // the lanes hold the whole folded part
+  uint32_t c = register_after(merge_lanes(z, p, none), p, none);
   c = shift(hybrid_shift, c) ^ static_cast<uint32_t>(c1);
   c = shift(hybrid_shift, c) ^ static_cast<uint32_t>(c2);
   return shift(hybrid_shift, c) ^ static_cast<uint32_t>(c3);
@@ -272,7 +270,7 @@ SLUICE_FOLD256_TARGET uint32_t crc32c_fold256(std::span<const std::byte> data,
     const __m256i by_stride = _mm256_broadcastsi128_si256(to_m128(by_stride_k));
     for (; n >= stride; p += stride, n -= stride)
       fold_lanes(z, by_stride, p);
-    raw = reduce_lanes(z, p, n);
+    raw = register_after(merge_lanes(z, p, n), p, n);
   }
   return crc32c_sse42({reinterpret_cast<const std::byte*>(p), n}, ~raw);
 }
