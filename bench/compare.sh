@@ -93,6 +93,10 @@ run_sluice() {
       --record-size "$size" --partitions 4 --acks 1 --batch-bytes 1048576)"
     settle
     record sluice "consume-$size" "$(sluice_bench consume --topic t --records "$records")"
+    # The same read by a client with nothing but a socket and the CRC check (bench/fetch_probe.cpp):
+    # what the broker serves, apart from the client library's cost.
+    record sluice "probe-$size" "$("$root/build/release/bench/fetch_probe" --broker "127.0.0.1:$port" \
+      --topic t --partitions 4 --bytes $((records * size)))"
     stop_server
     sluice_start "d$size" --set log.flush.policy=always
     record sluice "durable-$size" "$(sluice_bench produce --topic t --records "$records" \

@@ -49,6 +49,20 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "–"
 
 
+def probe_lines(by_key):
+    """The consume rows' data read again by bench/fetch_probe (no client library), if measured."""
+    cells = []
+    for size, label in (("100", "100 B"), ("1024", "1 KiB")):
+        mb = median(by_key, "sluice", f"probe-{size}", "mb_per_s")
+        if mb is not None:
+            consume = median(by_key, "sluice", f"consume-{size}", "mb_per_s")
+            cells.append(f"{label} {mb:.0f} MB/s (consume ÷ probe {ratio(consume, mb)})")
+    if not cells:
+        return []
+    return ["", "The consume rows' data fetched again by `fetch_probe`, a client with nothing but a "
+            "socket and the CRC check (medians): " + "; ".join(cells) + "."]
+
+
 def tables(by_key):
     out = ["| workload | Sluice | Redis Streams | Sluice ÷ Redis | NATS JetStream | Sluice ÷ NATS "
            "| limit | Sluice ÷ limit |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -84,7 +98,9 @@ def rounds_table(by_key):
     rows += [("Sluice produce 100 B to 10 partitions (scale)", ("sluice", "scale-10")),
              ("Sluice produce 100 B to 1,000 partitions (scale)", ("sluice", "scale-1000")),
              ("fio buffered", ("fio", "buffered")), ("fio fdatasync", ("fio", "fdatasync")),
-             ("iperf3 loopback", ("iperf3", "loopback"))]
+             ("iperf3 loopback", ("iperf3", "loopback")),
+             ("fetch_probe 100 B", ("sluice", "probe-100")),
+             ("fetch_probe 1 KiB", ("sluice", "probe-1024"))]
     n = max(len(by_key.get(k, [])) for _, k in rows)
     out = ["| MB/s | " + " | ".join(f"round {i + 1}" for i in range(n)) + " |",
            "| --- |" + " --- |" * n]
@@ -157,6 +173,7 @@ def main():
         f"{median(by_key, 'fio', 'buffered', 'mb_per_s'):.0f} MB/s, with fdatasync "
         f"{median(by_key, 'fio', 'fdatasync', 'mb_per_s'):.0f} MB/s; iperf3 over loopback "
         f"{median(by_key, 'iperf3', 'loopback', 'mb_per_s'):.0f} MB/s.",
+        *probe_lines(by_key),
         "",
         "Each round (MB/s):",
         "",
