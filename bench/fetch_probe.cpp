@@ -14,7 +14,6 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -74,15 +73,18 @@ int main(int argc, char** argv) {
   CLI::App app{"fetch_probe: the broker's fetch path without the client library"};
   app.add_option("--broker", broker, "HOST:PORT");
   app.add_option("--topic", topic)->required();
-  app.add_option("--partitions", partitions, "partitions 0..P-1, fetched in turn (1)");
+  app.add_option("--partitions", partitions, "partitions 0..P-1, fetched in turn (1)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--bytes", want_bytes, "stop after this many batch bytes")->required();
-  app.add_option("--in-flight", in_flight, "fetches outstanding (2)");
+  app.add_option("--in-flight", in_flight, "fetches outstanding, at most --partitions (2)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-bytes", max_bytes, "bytes per fetch (1 MiB, the consumer's default)");
   CLI11_PARSE(app, argc, argv);
+  // A partition's next fetch starts where its last response ended, so it has one at a time.
+  if (in_flight > partitions) fail("--in-flight must not exceed --partitions");
 
   const int fd = connect_to(broker);
-  std::vector<int64_t> next(static_cast<size_t>(std::max(partitions, 1)), 0);
-  std::deque<int> asked;  // partition of each fetch in flight, in order
+  std::vector<int64_t> next(static_cast<size_t>(partitions), 0);  // each partition's next offset
   uint64_t correlation = 0;
   int turn = 0;
   auto send_fetch = [&] {
@@ -105,7 +107,6 @@ int main(int argc, char** argv) {
     const auto head = proto::encode_frame_head(meta, 0);
     if (::send(fd, head.data(), head.size(), 0) != static_cast<ssize_t>(head.size()))
       fail("send failed");
-    asked.push_back(p);
   };
 
   std::vector<std::byte> frame;
@@ -123,7 +124,9 @@ int main(int argc, char** argv) {
     if (!length) fail(length.error().message);
     frame.resize(length.value());
     std::copy(header.begin() + proto::frame_length_bytes, header.end(), frame.begin());
-    read_exactly(fd, frame.data() + 4, length.value() - 4);
+    constexpr size_t meta_length_bytes = proto::frame_header_bytes - proto::frame_length_bytes;
+    if (length.value() < meta_length_bytes) fail("frame shorter than its header");
+    read_exactly(fd, frame.data() + meta_length_bytes, length.value() - meta_length_bytes);
     auto parts = proto::split_frame(frame);
     if (!parts) fail(parts.error().message);
     v1::ResponseMeta meta;
@@ -131,10 +134,11 @@ int main(int argc, char** argv) {
                              static_cast<int>(parts.value().meta.size())))
       fail("unreadable response meta");
     if (meta.header().error().code() != v1::NONE) fail(meta.header().error().message());
-    asked.pop_front();
     for (const auto& t : meta.fetch().topics()) {
       for (const auto& p : t.partitions()) {
         if (p.error().code() != v1::NONE) fail(p.error().message());
+        if (p.partition() < 0 || p.partition() >= partitions)
+          fail("response for an unasked partition");
         auto& at = next[static_cast<size_t>(p.partition())];
         at = std::max(at, p.next_offset());
       }
