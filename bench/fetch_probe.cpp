@@ -76,11 +76,14 @@ int main(int argc, char** argv) {
   app.add_option("--partitions", partitions, "partitions 0..P-1, fetched in turn (1)")
       ->check(CLI::Range(1, 1 << 20));
   app.add_option("--bytes", want_bytes, "stop after this many batch bytes")->required();
-  app.add_option("--in-flight", in_flight, "fetches outstanding, at most --partitions (2)")
-      ->check(CLI::Range(1, 1 << 20));
+  auto* in_flight_option =
+      app.add_option("--in-flight", in_flight,
+                     "fetches outstanding, at most --partitions (2, or 1 partition: 1)")
+          ->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-bytes", max_bytes, "bytes per fetch (1 MiB, the consumer's default)");
   CLI11_PARSE(app, argc, argv);
   // A partition's next fetch starts where its last response ended, so it has one at a time.
+  if (in_flight_option->count() == 0) in_flight = std::min(in_flight, partitions);
   if (in_flight > partitions) fail("--in-flight must not exceed --partitions");
 
   const int fd = connect_to(broker);
