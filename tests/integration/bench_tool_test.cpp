@@ -69,3 +69,36 @@ TEST_CASE("sluice-bench produces and consumes what it reports", "[integration][b
   CHECK(bad.exit_code != 0);
   CHECK(bad.err.find("--acks is 0, 1 or all") != std::string::npos);
 }
+
+TEST_CASE("fetch_probe reads every batch of a topic once and stops at its end",
+          "[integration][bench]") {
+  test::broker_fixture f;
+  auto produced = bench(f, {"produce", "--topic", "p", "--records", "4000", "--record-size", "500",
+                            "--partitions", "3", "--batch-bytes", "16384"});
+  REQUIRE(produced["failed"] == 0);
+
+  // Asked for more than the topic holds, it stops after a round of empty fetches; two fetches
+  // in flight must not read a partition's batches twice.
+  auto r = test::run_process({test::fetch_probe_path(), "--broker", f.broker->address(), "--topic",
+                              "p", "--partitions", "3", "--in-flight", "2", "--max-bytes", "65536",
+                              "--bytes", "1000000000"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto probe = nlohmann::json::parse(r.out);
+  // Each batch holds at most 16 KiB of 500-byte values, so there are at least 4000 / 32 of them.
+  CHECK(probe["batches"].get<int>() >= 4000 / 32);
+  CHECK(probe["bytes"].get<uint64_t>() > 4000u * 500u);
+  CHECK(probe["bytes"].get<uint64_t>() < 4000u * 600u);  // once, not twice
+  CHECK(probe["mb_per_s"].get<double>() > 0);
+
+  auto too_many =
+      test::run_process({test::fetch_probe_path(), "--broker", f.broker->address(), "--topic", "p",
+                         "--partitions", "2", "--in-flight", "3", "--bytes", "1"});
+  CHECK(too_many.exit_code != 0);
+  CHECK(too_many.err.find("--in-flight must not exceed --partitions") != std::string::npos);
+
+  auto missing = test::run_process({test::fetch_probe_path(), "--broker", f.broker->address(),
+                                    "--topic", "nope", "--bytes", "1"});
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("nope") != std::string::npos);
+}

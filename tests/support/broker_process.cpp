@@ -17,6 +17,9 @@ std::string sluice_cli_path() {
 std::string sluice_bench_path() {
   return SLUICE_BENCH_PATH;
 }
+std::string fetch_probe_path() {
+  return FETCH_PROBE_PATH;
+}
 
 broker_process::broker_process(std::filesystem::path data_dir, std::vector<std::string> settings,
                                uint16_t port)

@@ -17,6 +17,7 @@ namespace sluice::test {
 std::string sluiced_path();
 std::string sluice_cli_path();
 std::string sluice_bench_path();
+std::string fetch_probe_path();
 
 class broker_process {
  public:
