@@ -45,13 +45,7 @@ void producer::impl::wake_sender() {
   asio::post(rt.executor(), [this] { wake.cancel(); });
 }
 
-result<int32_t> producer::impl::partitions_of(const std::string& topic) {
-  {
-    std::lock_guard lock(mu);
-    if (closed) return make_error(errc::closed, "the producer is closed");
-    if (auto it = topics.find(topic); it != topics.end())
-      return static_cast<int32_t>(it->second.partitions.size());
-  }
+result<void> producer::impl::load_topic(const std::string& topic) {
   if (rt.on_runtime_thread()) {
     return make_error(
         errc::invalid_argument,
@@ -73,7 +67,7 @@ result<int32_t> producer::impl::partitions_of(const std::string& topic) {
   std::lock_guard lock(mu);
   auto& ts = topics[topic];  // another thread may have loaded it meanwhile
   if (ts.partitions.empty()) ts.partitions.resize(static_cast<size_t>(count));
-  return static_cast<int32_t>(ts.partitions.size());
+  return success();
 }
 
 result<std::optional<int32_t>> producer::impl::fixed_partition(const producer_record& r,
@@ -115,12 +109,24 @@ producer::~producer() {
 
 result<void> producer::send(const producer_record& record, delivery_callback done) {
   auto& d = *impl_;
-  SLUICE_TRY(partitions, d.partitions_of(record.topic));
-  SLUICE_TRY(fixed, d.fixed_partition(record, partitions));
   const int64_t timestamp = record.timestamp.value_or(now_ms());
   const size_t size = record_bytes(record);
+  std::vector<proto::header_view> headers;
+  headers.reserve(record.headers.size());
+  for (const auto& [k, v] : record.headers)
+    headers.push_back({k, bytes(v)});
 
   std::unique_lock lock(d.mu);
+  if (d.closed) return make_error(errc::closed, "the producer is closed");
+  auto* entry = d.loaded_topic(record.topic);
+  if (entry == nullptr) {
+    lock.unlock();
+    SLUICE_TRY(d.load_topic(record.topic));
+    lock.lock();
+    entry = d.loaded_topic(record.topic);
+  }
+  auto& topic = entry->second;
+  SLUICE_TRY(fixed, d.fixed_partition(record, static_cast<int32_t>(topic.partitions.size())));
   std::optional<steady::time_point> deadline;
   while (d.memory_used > 0 && d.memory_used + size > d.config.buffer_memory) {
     if (!deadline) deadline = steady::now() + d.config.max_block;
@@ -132,7 +138,6 @@ result<void> producer::send(const producer_record& record, delivery_callback don
     }
   }
   if (d.closed) return make_error(errc::closed, "the producer is closed");
-  auto& topic = d.topics.find(record.topic)->second;
   const int32_t partition = fixed ? *fixed : d.sticky_partition(topic, size);
   auto& ps = topic.partitions[static_cast<size_t>(partition)];
   const bool new_batch = d.needs_new_batch(ps, size);
@@ -146,13 +151,9 @@ result<void> producer::send(const producer_record& record, delivery_callback don
       ps.open.back()->builder.reserve(std::max(d.config.batch_size, size));
     }
     ps.open.back()->created = steady::now();
-    d.mark_pending(record.topic, partition);
+    d.mark_pending(*entry, partition);
   }
   auto& b = *ps.open.back();
-  std::vector<proto::header_view> headers;
-  headers.reserve(record.headers.size());
-  for (const auto& [k, v] : record.headers)
-    headers.push_back({k, bytes(v)});
   b.builder.append(timestamp, bytes(record.key), bytes(record.value), headers);
   b.callbacks.push_back(std::move(done));
   b.timestamps.push_back(timestamp);

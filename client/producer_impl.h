@@ -70,7 +70,18 @@ struct producer::impl {
   ~impl() { rt.stop(); }  // before the members the runtime thread uses go away
 
   // Application side (any thread).
-  result<int32_t> partitions_of(const std::string& topic);
+  using topic_entry = std::pair<const std::string, topic_state>;
+  // The topic's entry in `topics` once its metadata is loaded, else null. Remembers the last one
+  // found: a producer mostly sends to one topic, and this runs for every record. REQUIRES: mu.
+  topic_entry* loaded_topic(const std::string& topic) {
+    if (last_topic != nullptr && last_topic->first == topic) return last_topic;
+    auto it = topics.find(topic);
+    if (it == topics.end()) return nullptr;
+    last_topic = &*it;
+    return last_topic;
+  }
+  // Loads the topic's metadata (its partition count). REQUIRES: mu not held.
+  result<void> load_topic(const std::string& topic);
   // The partition an explicit partition or a key names; nullopt for a keyless record.
   static result<std::optional<int32_t>> fixed_partition(const producer_record& r,
                                                         int32_t partitions);
@@ -105,9 +116,10 @@ struct producer::impl {
 
   // Shared between threads.
   mutable std::mutex mu;
-  std::condition_variable space;  // buffer memory freed
-  std::condition_variable idle;   // nothing queued or in flight
-  std::map<std::string, topic_state, std::less<>> topics;
+  std::condition_variable space;                           // buffer memory freed
+  std::condition_variable idle;                            // nothing queued or in flight
+  std::map<std::string, topic_state, std::less<>> topics;  // never drops an entry
+  topic_entry* last_topic = nullptr;                       // see loaded_topic()
   // The state of a partition of a topic whose metadata is loaded. REQUIRES: mu.
   partition_state& partition(std::string_view topic, int32_t p) {
     return topics.find(topic)->second.partitions.at(static_cast<size_t>(p));
@@ -120,13 +132,13 @@ struct producer::impl {
   };
   // Lists `p` of `topic` for drain() after a batch was opened or queued for retry there, so a
   // drain visits those partitions only, not every partition of every topic. REQUIRES: mu.
-  void mark_pending(std::string_view topic, int32_t p) {
-    auto it = topics.find(topic);
-    auto& ps = it->second.partitions.at(static_cast<size_t>(p));
+  void mark_pending(topic_entry& topic, int32_t p) {
+    auto& ps = topic.second.partitions.at(static_cast<size_t>(p));
     if (ps.pending) return;
     ps.pending = true;
-    pending.push_back({&it->first, p, &ps});
+    pending.push_back({&topic.first, p, &ps});
   }
+  void mark_pending(std::string_view topic, int32_t p) { mark_pending(*topics.find(topic), p); }
   std::vector<pending_partition> pending;
   // Calls f(topic, partition, state) for every partition. REQUIRES: mu.
   template <class F>

@@ -129,17 +129,21 @@ void producer::impl::complete(ready_batch& b, const result<record_metadata>& fir
     (first ? delivered : failed) += static_cast<uint64_t>(b.records);
   }
   space.notify_all();
-  const auto acked_at =
-      first ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point{};
-  for (size_t i = 0; i < b.callbacks.size(); ++i) {
-    if (!b.callbacks[i]) continue;
-    if (!first) {
-      b.callbacks[i](first);
-      continue;
+  if (!first) {
+    for (const auto& callback : b.callbacks) {
+      if (callback) callback(first);
     }
-    int64_t ts = log_append_time >= 0 ? log_append_time : b.timestamps[i];
-    int64_t off = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
-    b.callbacks[i](record_metadata{b.topic, b.partition, off, ts, acked_at});
+  } else {
+    // One record_metadata for the batch, its offset and timestamp set for each record in turn.
+    result<record_metadata> each(
+        record_metadata{b.topic, b.partition, -1, -1, std::chrono::system_clock::now()});
+    auto& m = each.value();
+    for (size_t i = 0; i < b.callbacks.size(); ++i) {
+      if (!b.callbacks[i]) continue;
+      m.timestamp = log_append_time >= 0 ? log_append_time : b.timestamps[i];
+      m.offset = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
+      b.callbacks[i](each);
+    }
   }
   // Counted as done only now, so flush() returns after the callbacks of what it waited for.
   std::lock_guard lock(mu);

@@ -232,6 +232,38 @@ TEST_CASE("an acknowledgement carries when it arrived, once for its whole batch"
   }
 }
 
+TEST_CASE("records sent to two topics in turn are acknowledged each with its own metadata",
+          "[integration][roundtrip]") {
+  test::broker_fixture f;
+  client::admin admin(f.client());
+  REQUIRE(admin.create_topic("left", 1));
+  REQUIRE(admin.create_topic("right", 3));
+  auto pc = f.producer_config();
+  pc.linger = std::chrono::milliseconds(20);
+  client::producer producer(pc);
+  std::vector<std::future<result<client::record_metadata>>> acks;
+  for (int i = 0; i < 60; ++i) {
+    // "right" has three partitions: a partition that exists on "right" only would be refused if
+    // the producer took the topics for one another.
+    client::producer_record r{.topic = i % 2 == 0 ? "left" : "right",
+                              .partition = i % 2 == 0 ? 0 : 2,
+                              .value = std::to_string(i),
+                              .timestamp = 1'000'000 + i};
+    acks.push_back(producer.send(r));
+  }
+  producer.flush();
+  int64_t next_left = 0, next_right = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto m = acks[static_cast<size_t>(i)].get();
+    REQUIRE(m);
+    const bool left = i % 2 == 0;
+    CHECK(m.value().topic == (left ? "left" : "right"));
+    CHECK(m.value().partition == (left ? 0 : 2));
+    CHECK(m.value().offset == (left ? next_left++ : next_right++));
+    CHECK(m.value().timestamp == 1'000'000 + i);
+  }
+}
+
 TEST_CASE("a producer reports unknown topics and partitions at once", "[integration][roundtrip]") {
   test::broker_fixture f;
   client::admin admin(f.client());
