@@ -155,12 +155,13 @@ struct producer::impl {
   }
   // Buffers of acknowledged batches, to build new ones in (as the Java producer's BufferPool),
   // so that a batch's memory is neither faulted in afresh nor left to glibc, which hands blocks
-  // of a MiB back to the kernel until its mmap threshold has risen. At most a quarter of
-  // buffer_memory, on top of it. REQUIRES: mu.
+  // of a MiB back to the kernel until its mmap threshold has risen. Up to buffer_memory of them:
+  // a new batch takes a spare before any fresh memory, so spares and batches in use together
+  // never hold more buffers than the producer once needed at the same time. REQUIRES: mu.
   std::vector<proto::byte_buffer> spare_buffers;
   // Keeps `b` in spare_buffers if it is a batch_size buffer and there is room. REQUIRES: mu.
   void recycle(proto::byte_buffer&& b) {
-    const size_t room = std::max<size_t>(1, config.buffer_memory / 4 / config.batch_size);
+    const size_t room = std::max<size_t>(1, config.buffer_memory / config.batch_size);
     if (b.capacity() >= config.batch_size && b.capacity() < 2 * config.batch_size &&
         spare_buffers.size() < room) {
       spare_buffers.push_back(std::move(b));
