@@ -1,5 +1,7 @@
 #include "client/connection.h"
 
+#include <algorithm>
+
 #include "proto/frame.h"
 
 namespace sluice::client {
@@ -23,6 +25,45 @@ struct connection::request {
   std::optional<v1::ResponseMeta> head;
   std::optional<result<response>> answer;
 };
+
+namespace {
+
+// Reads of at least this many bytes raise the socket's receive low-water mark.
+constexpr size_t low_water_from = 64 * 1024;
+// The largest low-water mark set: the chunk the reader is woken for.
+constexpr size_t low_water_chunk = 256 * 1024;
+
+// Reads all of `buf` from `socket`, or fails with `ec`. For a large read the socket's receive
+// low-water mark is raised to the bytes still to come, at most low_water_chunk, so that the kernel
+// wakes this reader once per chunk rather than for every segment that arrives, and restored to one
+// byte after. A 1 MiB fetch response had the reader woken about seven times; with the mark,
+// consuming 1 KiB records ran 10-15 % faster on the benchmark machine (bench/RESULTS.md).
+awaitable<void> read_all(tcp::socket& socket, std::span<std::byte> buf, error_code& ec) {
+  if (buf.size() < low_water_from) {
+    co_await asio::async_read(socket, asio::buffer(buf.data(), buf.size()), transfer_all_at_once(),
+                              into(ec));
+    co_return;
+  }
+  size_t got = 0;
+  size_t mark = 1;
+  while (got < buf.size()) {
+    const size_t want = std::min(buf.size() - got, low_water_chunk);
+    if (want != mark) {
+      socket.set_option(asio::socket_base::receive_low_watermark(static_cast<int>(want)), ec);
+      if (ec) break;
+      mark = want;
+    }
+    got +=
+        co_await socket.async_read_some(asio::buffer(buf.data() + got, buf.size() - got), into(ec));
+    if (ec) break;
+  }
+  if (mark != 1) {
+    error_code ignored;  // a socket that failed is closed anyway
+    socket.set_option(asio::socket_base::receive_low_watermark(1), ignored);
+  }
+}
+
+}  // namespace
 
 // The turn is handed over by setting `granted` and cancelling the timer, which otherwise expires
 // at the call's deadline.
@@ -206,8 +247,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
       p->done.cancel();
     }
     if (!data.empty()) {
-      co_await asio::async_read(l->socket, asio::buffer(data.data(), data.size()),
-                                transfer_all_at_once(), into(ec));
+      co_await read_all(l->socket, data, ec);
       if (ec) {
         lost(ec);
         break;
